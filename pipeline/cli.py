@@ -1,0 +1,50 @@
+"""``python -m pipeline <stage>``: one sub-command per DVC stage, plus serving and one-off training."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from pipeline.data.contract import DataContractError
+
+# name -> (module with run(params, args), one-line help). Imported lazily: TensorFlow is slow to load.
+STAGES: dict[str, tuple[str, str]] = {
+    "prepare": ("pipeline.stages.prepare", "validate the raw CSV, split it, fit preprocessing"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="parameters file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
+    for name, (_, help_text) in STAGES.items():
+        commands.add_parser(name, help=help_text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    from pipeline.config import Params
+
+    try:
+        params = Params.load(args.params)
+        module = importlib.import_module(STAGES[args.stage][0])
+        module.run(params)
+    except DataContractError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except ValidationError as err:
+        print(f"error: {args.params} is not valid:\n{err}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,1 @@
+"""Raw data: the declarative contract, its validation, and the train/validation/test split."""

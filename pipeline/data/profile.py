@@ -1,0 +1,41 @@
+"""A compact data profile: what the splits hold and what the training customers look like."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.data.schema import DataSchema
+
+
+def profile(splits: dict[str, pd.DataFrame], schema: DataSchema) -> dict:
+    """Rows and churn rate per split; feature summaries from the training split only."""
+    target = schema.target.column
+    train = splits["train"]
+    summary: dict = {
+        "splits": {
+            name: {"rows": len(part), "churn_rate": round(float(part[target].mean()), 4)}
+            for name, part in splits.items()
+        },
+        "numeric": {},
+        "categorical": {},
+    }
+    for col in schema.numeric:
+        values = train[col]
+        summary["numeric"][col] = {
+            "mean": round(float(values.mean()), 4),
+            "std": round(float(values.std(ddof=0)), 4),
+            "min": float(values.min()),
+            "max": float(values.max()),
+            "churn_corr": round(float(values.corr(train[target].astype(float))), 4),
+        }
+    for col, levels in schema.categorical.items():
+        grouped = train.groupby(col, observed=True)[target]
+        shares, rates = grouped.size() / len(train), grouped.mean()
+        summary["categorical"][col] = {
+            level: {
+                "share": round(float(shares.get(level, 0.0)), 4),
+                "churn_rate": round(float(rates.get(level, float("nan"))), 4),
+            }
+            for level in levels
+        }
+    return summary

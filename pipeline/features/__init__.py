@@ -1,0 +1,1 @@
+"""Turning validated records into model inputs."""

@@ -1,0 +1,73 @@
+"""One-hot encoding and standardization, fitted on training data and saved as JSON (no pickle).
+
+The same JSON file drives training, evaluation and the served model, so a raw
+record is encoded identically everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.data.schema import DataSchema
+
+
+@dataclass(frozen=True)
+class Preprocessor:
+    numeric: dict[str, tuple[float, float]]  # column -> (mean, standard deviation) on train
+    categorical: dict[str, list[str]]  # column -> levels, one input each
+    feature_names: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = list(self.numeric)
+        names += [f"{col}={level}" for col, levels in self.categorical.items() for level in levels]
+        object.__setattr__(self, "feature_names", names)
+
+    @classmethod
+    def fit(cls, train: pd.DataFrame, schema: DataSchema) -> Preprocessor:
+        """Statistics from the training split only; levels from the contract, not the data."""
+        numeric = {}
+        for col in schema.numeric:
+            values = train[col].to_numpy(dtype="float64")
+            std = float(values.std())
+            numeric[col] = (float(values.mean()), std if std > 0 else 1.0)
+        return cls(numeric=numeric, categorical={c: list(v) for c, v in schema.categorical.items()})
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Validated records -> float32 matrix in ``feature_names`` order."""
+        blocks = []
+        for col, (mean, std) in self.numeric.items():
+            blocks.append(((frame[col].to_numpy(dtype="float64") - mean) / std)[:, None])
+        for col, levels in self.categorical.items():
+            values = frame[col].to_numpy(dtype=object)[:, None]
+            blocks.append(values == np.asarray(levels, dtype=object)[None, :])
+        return np.hstack(blocks).astype("float32") if blocks else np.empty((len(frame), 0), "float32")
+
+    def to_json(self) -> str:
+        payload = {
+            "numeric": {c: {"mean": m, "std": s} for c, (m, s) in self.numeric.items()},
+            "categorical": self.categorical,
+            "feature_names": self.feature_names,
+        }
+        return json.dumps(payload, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> Preprocessor:
+        payload = json.loads(text)
+        numeric = {c: (float(v["mean"]), float(v["std"])) for c, v in payload["numeric"].items()}
+        return cls(numeric=numeric, categorical=payload["categorical"])
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Preprocessor:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,87 @@
+"""The project's MLflow tracking store: SQLite by default, so the Model Registry works out of the box."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import warnings
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+
+DATABASE_FILE = "mlflow.db"
+ARTIFACT_DIR = "mlartifacts"
+
+
+def tracking_uri(root: Path | None = None) -> str:
+    """``MLFLOW_TRACKING_URI`` if set, else ``sqlite:///<root>/mlflow.db``."""
+    if uri := os.environ.get("MLFLOW_TRACKING_URI"):
+        return uri
+    root = (root or Path.cwd()).resolve()
+    return f"sqlite:///{root / DATABASE_FILE}"
+
+
+def configure(experiment: str, root: Path | None = None) -> str:
+    """Point MLflow at the project store and make sure the experiment exists; return its id."""
+    root = (root or Path.cwd()).resolve()
+    mlflow.set_tracking_uri(tracking_uri(root))
+    found = mlflow.get_experiment_by_name(experiment)
+    if found is not None:
+        experiment_id = found.experiment_id
+    else:
+        location = (root / ARTIFACT_DIR).as_uri()
+        try:
+            experiment_id = mlflow.create_experiment(experiment, artifact_location=location)
+        except mlflow.exceptions.MlflowException:  # created meanwhile by a concurrent stage
+            experiment_id = mlflow.get_experiment_by_name(experiment).experiment_id
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
+
+
+def git_commit(root: Path | None = None) -> str:
+    """The commit the code was run from, with ``-dirty`` when the work tree differs from it."""
+    cwd = root or Path.cwd()
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit}-dirty" if dirty else commit
+
+
+def file_md5(path: str | Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def run_tags(stage: str, data_md5: str, **extra: object) -> dict[str, str]:
+    """Tags every run carries, so the MLflow UI can filter by stage, data version and code version."""
+    tags = {"stage": stage, "data_md5": data_md5, "git_commit": git_commit()}
+    tags.update({k: str(v) for k, v in extra.items()})
+    return tags
+
+
+def log_dataset(frame: pd.DataFrame, path: Path, target: str, digest: str, context: str) -> None:
+    """Record a data file as the active run's input, identified by the md5 DVC tracks it by."""
+    with warnings.catch_warnings():
+        # MLflow registers the local file source twice and warns about the ambiguity, and warns that
+        # integer columns cannot hold missing values; neither applies to a record of the training data.
+        warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+        dataset = mlflow.data.from_pandas(
+            frame, source=path.resolve().as_uri(), targets=target, name=path.stem, digest=digest
+        )
+    mlflow.log_input(dataset, context=context)

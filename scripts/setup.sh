@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Idempotent setup from nothing but Python 3.11: .venv with the package and its locked
+# dependencies, then the raw data from the team's DVC store. Safe to run again: it only
+# reinstalls when pyproject.toml or requirements.lock changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+
+if [ -z "${PYTHON:-}" ]; then
+  PYTHON=$(command -v python3.11 || command -v python3 || true)
+fi
+if [ -z "$PYTHON" ] || ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "setup: Python 3.11 is required (found: ${PYTHON:-none}); set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $("$PYTHON" --version)"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ]; then
+  echo "setup: installing the package and its locked dependencies (a few minutes the first time)"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet --constraint requirements.lock --editable ".[dev]"
+  touch "$stamp"
+fi
+echo "setup: environment ready ($((SECONDS - started)) s)"
+
+if [ ! -f data/raw/teleconnect.csv ]; then
+  echo "setup: fetching data/raw/teleconnect.csv from the DVC remote"
+  .venv/bin/dvc pull --quiet data/raw/teleconnect.csv.dvc
+fi
+echo "setup: done ($((SECONDS - started)) s)"

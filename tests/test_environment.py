@@ -1,0 +1,46 @@
+"""The declared environments agree, and the code is lint-clean (ruff)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+
+import yaml
+
+from tests.conftest import REPO
+
+
+def test_conda_yaml_states_the_same_dependencies_as_pyproject() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    conda = yaml.safe_load((REPO / "conda.yaml").read_text())
+    [pip_section] = [d for d in conda["dependencies"] if isinstance(d, dict)]
+    pip_requirements = [r for r in pip_section["pip"] if not r.startswith("--")]
+    assert sorted(pip_requirements) == sorted(project["dependencies"])
+    assert "python=3.11" in conda["dependencies"]
+    assert project["requires-python"] == ">=3.11,<3.12"
+
+
+def test_lock_file_satisfies_the_declared_ranges() -> None:
+    from packaging.requirements import Requirement
+
+    locked = {}
+    for line in (REPO / "requirements.lock").read_text().splitlines():
+        name, _, version = line.partition("==")
+        locked[name.lower().replace("_", "-")] = version
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    for spec in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
+        requirement = Requirement(spec)
+        name = requirement.name.lower().replace("_", "-")
+        assert name in locked, f"{name} is not in requirements.lock"
+        assert requirement.specifier.contains(locked[name]), f"{name}=={locked[name]} outside {requirement.specifier}"
+
+
+def test_ruff_is_clean() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "pipeline", "tests", "benchmarks"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
