@@ -15,7 +15,14 @@ from pipeline.data.contract import DataContractError
 # name -> (module with run(params, args), one-line help). Imported lazily: TensorFlow is slow to load.
 STAGES: dict[str, tuple[str, str]] = {
     "prepare": ("pipeline.stages.prepare", "validate the raw CSV, split it, fit preprocessing"),
+    "baseline": ("pipeline.stages.baseline", "train the existing, unoptimized network over several seeds"),
+    "optimize": ("pipeline.stages.optimize", "tune each optimizer with equal budgets, then search the whole model"),
+    "optimize-worker": ("pipeline.stages.optimize_worker", "run trials of the optimize studies (one process)"),
 }
+
+
+# stages with options of their own: their module (light to import) defines configure(parser)
+WITH_OPTIONS = {"optimize-worker"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,8 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="parameters file")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
-    for name, (_, help_text) in STAGES.items():
-        commands.add_parser(name, help=help_text)
+    for name, (module, help_text) in STAGES.items():
+        sub = commands.add_parser(name, help=help_text)
+        if name in WITH_OPTIONS:
+            importlib.import_module(module).configure(sub)
     return parser
 
 
@@ -40,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         params = Params.load(args.params)
         module = importlib.import_module(STAGES[args.stage][0])
-        module.run(params)
+        options = {k: v for k, v in vars(args).items() if k not in {"params", "verbose", "stage"}}
+        module.run(params, **options)
     except DataContractError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from pipeline.model.config import Candidate, Imbalance
+from pipeline.model.optimizers import REGISTRY
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -56,12 +60,85 @@ class PrepareConfig(Section):
         return value
 
 
+class BaselineConfig(Section):
+    """The "existing", unoptimized network, trained over several seeds to show its spread."""
+
+    seeds: list[int] = Field(min_length=1)
+    threshold: float = Field(gt=0, lt=1)
+    candidate: Candidate
+
+
+class PrunerConfig(Section):
+    """Median pruning on per-epoch validation loss."""
+
+    startup_trials: int = Field(ge=0)
+    warmup_epochs: int = Field(ge=0)
+
+
+def _registered(names: list[str]) -> list[str]:
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown optimizers {unknown}; registered: {sorted(REGISTRY)}")
+    return names
+
+
+OptimizerNames = Annotated[list[str], Field(min_length=1), AfterValidator(_registered)]
+
+
+class ComparisonConfig(Section):
+    """Study 1: the baseline network, each optimizer tuned with the same budget over its own space."""
+
+    optimizers: OptimizerNames
+    trials_per_optimizer: int = Field(gt=0)
+
+
+class SearchConfig(Section):
+    """Study 2: Optuna over the whole model, optimizer, batch size and imbalance handling."""
+
+    trials: int = Field(gt=0)
+    hidden_layers: tuple[int, int]
+    units: tuple[int, int]
+    dropout: tuple[float, float]
+    l2: tuple[float, float]
+    batch_norm: list[bool]
+    batch_sizes: list[int] = Field(min_length=1)
+    imbalance: list[Imbalance] = Field(min_length=1)
+    optimizers: OptimizerNames
+
+
+class OptimizeConfig(Section):
+    """Both studies minimize validation log loss (a proper scoring rule, smooth enough to prune on)."""
+
+    seed: int  # the training seed of every trial, so trials differ only by their hyperparameters
+    sampler_seed: int
+    sampler_startup_trials: int = Field(ge=0)
+    epochs: int = Field(gt=0)
+    early_stopping_patience: int = Field(gt=0)
+    pruner: PrunerConfig
+    workers: int = Field(ge=0)  # 0: one per CPU core
+    storage: str | None = None  # an Optuna RDB URL; None: SQLite under paths.studies
+    heartbeat_seconds: int = Field(gt=0)
+    comparison: ComparisonConfig
+    search: SearchConfig
+
+
 class Params(Section):
     paths: PathsConfig
     tracking: TrackingConfig
     prepare: PrepareConfig
+    baseline: BaselineConfig
+    optimize: OptimizeConfig
+
+    _source: Path = PrivateAttr(PARAMS_FILE)
+
+    @property
+    def source(self) -> Path:
+        """The file these parameters were read from (worker processes read it too)."""
+        return self._source
 
     @classmethod
     def load(cls, path: str | Path = PARAMS_FILE) -> Params:
         with open(path, encoding="utf-8") as fh:
-            return cls.model_validate(yaml.safe_load(fh))
+            params = cls.model_validate(yaml.safe_load(fh))
+        params._source = Path(path)
+        return params

@@ -30,7 +30,7 @@ def make_customers(schema: DataSchema, n: int = 600, seed: int = 0, signal: floa
         columns[name] = np.asarray(levels, dtype=object)[picks]
         score += rng.normal(size=len(levels))[picks]
     score = signal * (score - score.mean()) / score.std()
-    churn = rng.random(n) < 1 / (1 + np.exp(-(score - 1.0)))
+    churn = rng.random(n) < 1 / (1 + np.exp(-(score - 2.0)))  # about 30 % churners, like the real data
     frame = pd.DataFrame(columns)
     for name, spec in schema.numeric.items():  # cells as a CSV would hold them
         frame[name] = [f"{v:g}" for v in frame[name]]

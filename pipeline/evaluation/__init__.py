@@ -1,0 +1,1 @@
+"""Pure metric code: no files, no MLflow."""

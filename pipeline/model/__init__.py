@@ -1,0 +1,1 @@
+"""The network (built from a config) and the registry of optimization algorithms."""

@@ -1,0 +1,67 @@
+"""Trained configurations on disk: ``<dir>/seed-<k>.keras`` plus ``candidate.json``.
+
+``candidate.json`` holds the configuration, the decision threshold, each seed's validation
+metrics and the selected seed, so ``evaluate`` can load and compare models without MLflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+
+from pipeline.io import read_json, write_json
+from pipeline.model.config import Candidate
+from pipeline.training.seeds import SeedResults
+
+CARD = "candidate.json"
+
+
+@dataclass(frozen=True)
+class StoredCandidate:
+    name: str
+    directory: Path
+    candidate: Candidate
+    threshold: float
+    selected_seed: int
+    summary: dict[str, float]
+    seeds: dict[int, dict[str, float]]
+
+    @property
+    def model_path(self) -> Path:
+        return self.directory / f"seed-{self.selected_seed}.keras"
+
+    def load_model(self) -> keras.Model:
+        return keras.saving.load_model(self.model_path, compile=False)
+
+
+def save(directory: Path, results: SeedResults, extra: dict | None = None) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for run in results.runs:
+        run.save(directory / f"seed-{run.seed}.keras")
+    write_json(
+        directory / CARD,
+        {
+            "name": results.name,
+            "candidate": results.candidate.model_dump(),
+            "threshold": results.threshold,
+            "selected_seed": results.selected.seed,
+            "summary": results.summary(),
+            "seeds": {str(r.seed): r.val_metrics for r in results.runs},
+            **(extra or {}),
+        },
+    )
+
+
+def load(directory: Path) -> StoredCandidate:
+    card = read_json(directory / CARD)
+    return StoredCandidate(
+        name=card["name"],
+        directory=directory,
+        candidate=Candidate.model_validate(card["candidate"]),
+        threshold=float(card["threshold"]),
+        selected_seed=int(card["selected_seed"]),
+        summary=card["summary"],
+        seeds={int(k): v for k, v in card["seeds"].items()},
+    )

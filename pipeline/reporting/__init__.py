@@ -1,0 +1,1 @@
+"""Figures, the Markdown report and the draw.io diagrams."""

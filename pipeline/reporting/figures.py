@@ -1,0 +1,78 @@
+"""Matplotlib figures built from plain data; callers save or log them and close them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+CHURN_LABELS = ("stays", "churns")
+
+
+def loss_curves(curves: Mapping[str, Sequence[float]], title: str, best_epoch: int | None = None) -> Figure:
+    """Per-epoch curves (e.g. train and validation loss) against the 1-based epoch."""
+    fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
+    for label, values in curves.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=label)
+    if best_epoch:
+        ax.axvline(best_epoch, color="grey", linestyle=":", label=f"best epoch ({best_epoch})")
+    ax.set(xlabel="epoch", ylabel="binary cross-entropy", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def confusion_matrix(counts: np.ndarray, title: str) -> Figure:
+    """2x2 counts with row percentages, actual on rows and predicted on columns."""
+    fig, ax = plt.subplots(figsize=(4, 3.6), layout="constrained")
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), n in np.ndenumerate(counts):
+        color = "white" if shares[i, j] > 0.6 else "black"
+        ax.text(j, i, f"{n}\n{shares[i, j]:.0%}", ha="center", va="center", color=color)
+    ax.set_xticks([0, 1], [f"predicted {c}" for c in CHURN_LABELS])
+    ax.set_yticks([0, 1], [f"actually {c}" for c in CHURN_LABELS])
+    ax.set_title(title)
+    return fig
+
+
+def close(fig: Figure) -> None:
+    plt.close(fig)
+
+
+def convergence(curves: Mapping[str, Sequence[Sequence[float]]], title: str) -> Figure:
+    """Mean validation loss per epoch for each configuration (over seeds of unequal length)."""
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    for label, runs in curves.items():
+        longest = max(len(r) for r in runs)
+        padded = np.full((len(runs), longest), np.nan)
+        for i, r in enumerate(runs):
+            padded[i, : len(r)] = r
+        ax.plot(np.arange(1, longest + 1), np.nanmean(padded, axis=0), label=label)
+    ax.set(xlabel="epoch", ylabel="validation loss (mean over seeds)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(ncols=2, fontsize="small")
+    return fig
+
+
+def seed_spread(values: Mapping[str, Sequence[float]], metric: str, title: str) -> Figure:
+    """One row per configuration: every seed's value as a dot, and the mean as a bar."""
+    labels = list(values)
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(labels) + 1.2), layout="constrained")
+    means = [float(np.mean(values[label])) for label in labels]
+    ax.barh(labels, means, color="#c6dbef")
+    for y, label in enumerate(labels):
+        ax.scatter(values[label], [y] * len(values[label]), color="#08519c", s=14, zorder=3)
+    low = min(min(v) for v in values.values())
+    high = max(max(v) for v in values.values())
+    margin = (high - low) * 0.15 or 0.01
+    ax.set_xlim(low - margin, high + margin)
+    ax.invert_yaxis()
+    ax.set(xlabel=metric, title=title)
+    ax.grid(axis="x", alpha=0.3)
+    return fig

@@ -1,0 +1,149 @@
+"""``optimize``: the fair optimizer comparison and the full search, on validation data only.
+
+Coordinates the studies: queues each study's budget as tickets, runs workers (this
+process alone, or ``optimize.workers`` processes), logs every trial to MLflow, retrains
+each study's best configuration over the baseline's seeds, and writes the candidates.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+
+import mlflow
+import optuna
+
+from pipeline.config import Params
+from pipeline.data.prepared import data_md5
+from pipeline.io import write_json
+from pipeline.model import store as model_store
+from pipeline.reporting import figures
+from pipeline.tracking import runs, store
+from pipeline.tracking.studies import budget_trials, log_study
+from pipeline.training.curves import write_curves
+from pipeline.training.job import TrainingData, load_training_data
+from pipeline.training.seeds import SeedResults, train_over_seeds
+from pipeline.tuning import studies
+
+log = logging.getLogger(__name__)
+
+
+def run(params: Params) -> None:
+    paths, opt = params.paths, params.optimize
+    data = load_training_data(paths)
+    md5 = data_md5(paths)
+    plans = studies.plan_studies(params, md5)
+    storage = studies.open_storage(params)
+    for plan in plans:
+        queued = studies.issue_tickets(studies.open_study(plan, storage, params), plan.budget)
+        log.info("study %s (%s): %d of %d trials to run", plan.label, plan.name, queued, plan.budget)
+
+    workers = opt.workers or studies.default_workers()
+    started = time.monotonic()
+    if workers == 1:
+        studies.work(plans, params, data)
+    else:
+        _run_worker_processes(workers, params)
+    log.info("studies finished in %.0f s with %d worker(s)", time.monotonic() - started, workers)
+
+    finished = {plan.label: studies.open_study(plan, storage, params) for plan in plans}
+    for plan in plans:
+        done = len(budget_trials(finished[plan.label]))
+        if done != plan.budget:
+            raise RuntimeError(f"study {plan.name} finished {done} trials, its budget is {plan.budget}")
+
+    store.configure(params.tracking.experiment)
+    tags = store.run_tags("optimize", md5)
+    results: dict[str, SeedResults] = {}
+    with mlflow.start_run(run_name="optimizer-comparison", tags={**tags, "study": "comparison"}) as comparison:
+        mlflow.log_params({"trials_per_optimizer": opt.comparison.trials_per_optimizer, "seeds": params.baseline.seeds})
+        for plan in plans:
+            if plan.kind != "comparison":
+                continue
+            results[plan.label] = _log_and_retrain(
+                plan, finished[plan.label], comparison.info.run_id, params, data, tags
+            )
+        _log_comparison_figures(results)
+    with mlflow.start_run(run_name="full-search-study", tags={**tags, "study": "search"}) as search:
+        mlflow.log_params({"trials": opt.search.trials, "seeds": params.baseline.seeds})
+        [plan] = [p for p in plans if p.kind == "search"]
+        results[plan.label] = _log_and_retrain(plan, finished[plan.label], search.info.run_id, params, data, tags)
+
+    report = {}
+    for label, result in results.items():
+        study = finished[label]
+        trials = budget_trials(study)
+        report[label] = {
+            **result.summary(),
+            "selected_seed": result.selected.seed,
+            "trials": len(trials),
+            "pruned": sum(t.state.name == "PRUNED" for t in trials),
+            "best_trial": study.best_trial.number,
+            "best_trial_val_loss": study.best_value,
+        }
+    write_json(paths.metrics / "optimize.json", report)
+
+
+def _log_and_retrain(
+    plan: studies.StudyPlan,
+    study: optuna.Study,
+    parent_run_id: str,
+    params: Params,
+    data: TrainingData,
+    tags: dict[str, str],
+) -> SeedResults:
+    """Log the study, retrain its best configuration over the baseline's seeds, save the candidate."""
+    study_run = log_study(plan, study, parent_run_id, tags)
+    candidate = studies.best_candidate(study)
+    seeds, threshold = params.baseline.seeds, params.baseline.threshold
+    result = train_over_seeds(plan.label, candidate, data, seeds, threshold)
+    directory = params.paths.models / "candidates" / plan.label
+    model_store.save(directory, result, extra={"study": plan.name, "best_trial": study.best_trial.number})
+    seed_tags = {**tags, "study": plan.kind, "optimizer": candidate.optimizer.name, "kind": "retrain"}
+    for trained in result.runs:
+        path = directory / f"seed-{trained.seed}.keras"
+        runs.log_trained_model(study_run, f"{plan.label}-seed-{trained.seed}", trained, path, seed_tags)
+    write_curves(params.paths.plots / "optimize" / f"{plan.label}.csv", result.selected.history)
+    summary = result.summary()
+    runs.log_values(study_run, metrics=summary)
+    log.info(
+        "%s: val_log_loss %.4f ± %.4f, val_roc_auc %.4f ± %.4f over %d seeds",
+        plan.label,
+        summary["val_log_loss_mean"],
+        summary["val_log_loss_std"],
+        summary["val_roc_auc_mean"],
+        summary["val_roc_auc_std"],
+        len(seeds),
+    )
+    runs.finish(study_run)
+    return result
+
+
+def _log_comparison_figures(results: dict[str, SeedResults]) -> None:
+    run_id = runs.active_run_id()
+    curves = {label: [r.history.val_loss for r in result.runs] for label, result in results.items()}
+    runs.log_figure(run_id, figures.convergence(curves, "Convergence of each tuned optimizer"), "convergence.png")
+    for metric in ("roc_auc", "log_loss"):
+        values = {label: [r.val_metrics[metric] for r in result.runs] for label, result in results.items()}
+        title = f"Validation {metric.replace('_', ' ')} over seeds, per optimizer"
+        runs.log_figure(run_id, figures.seed_spread(values, f"validation {metric}", title), f"seeds_{metric}.png")
+
+
+def _run_worker_processes(workers: int, params: Params) -> None:
+    """Start ``workers`` processes of ``python -m pipeline optimize-worker`` and wait for all."""
+    threads = max(1, studies.default_workers() // workers)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    argv = [sys.executable, "-m", "pipeline", "--params", str(params.source), "optimize-worker"]
+    procs = [subprocess.Popen([*argv, "--worker", str(k), "--threads", str(threads)], env=env) for k in range(workers)]
+    try:
+        codes = [p.wait() for p in procs]
+    except BaseException:
+        for p in procs:
+            p.terminate()
+        raise
+    failed = [k for k, code in enumerate(codes) if code != 0]
+    if failed:
+        raise RuntimeError(f"optimize worker(s) {failed} failed with exit codes {[codes[k] for k in failed]}")

@@ -1,0 +1,29 @@
+"""``optimize-worker``: run trials of the optimize studies from their shared queue.
+
+Started by ``optimize`` (one per core by default), or by hand on other machines that
+share ``optimize.storage`` (an RDB URL every machine can reach) and hold the same
+``params.yaml`` and prepared data: ``python -m pipeline optimize-worker --worker 3``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from pipeline.config import Params
+from pipeline.data.prepared import data_md5
+from pipeline.training.engine import limit_threads
+from pipeline.training.job import load_training_data
+from pipeline.tuning import studies
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--worker", type=int, default=0, help="worker number: seeds this worker's sampler")
+    parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: TensorFlow decides)")
+
+
+def run(params: Params, worker: int = 0, threads: int = 0) -> None:
+    if threads:
+        limit_threads(threads)
+    data = load_training_data(params.paths)
+    plans = studies.plan_studies(params, data_md5(params.paths))
+    studies.work(plans, params, data, worker)

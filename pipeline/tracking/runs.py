@@ -1,0 +1,99 @@
+"""Writing runs in few round trips: each run's parameters, metrics and curves go in batches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import mlflow
+from matplotlib.figure import Figure
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
+
+from pipeline.evaluation.metrics import confusion
+from pipeline.reporting import figures
+from pipeline.training.engine import History
+from pipeline.training.job import TrainedModel
+
+_BATCH = 1000  # MLflow's limit of metrics per log_batch call
+
+
+def start_child(parent_run_id: str, name: str, tags: Mapping[str, str], start_ms: int | None = None) -> str:
+    """Create a run nested under ``parent_run_id`` in the same experiment; return its id."""
+    client = MlflowClient()
+    parent = client.get_run(parent_run_id)
+    all_tags = {**tags, MLFLOW_PARENT_RUN_ID: parent_run_id, MLFLOW_RUN_NAME: name}
+    run = client.create_run(parent.info.experiment_id, start_time=start_ms, tags=all_tags, run_name=name)
+    return run.info.run_id
+
+
+def log_values(
+    run_id: str,
+    params: Mapping[str, object] | None = None,
+    metrics: Mapping[str, float] | None = None,
+    history: History | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """Parameters, final metrics and per-epoch curves (``step`` = epoch) in as few calls as possible."""
+    now = int(time.time() * 1000)
+    metric_rows = [Metric(k, float(v), now, 0) for k, v in (metrics or {}).items()]
+    if history is not None:
+        for key, values in (
+            ("train_loss", history.train_loss),
+            ("val_loss", history.val_loss),
+            ("val_roc_auc", history.val_roc_auc),
+        ):
+            metric_rows += [Metric(key, float(v), now, epoch) for epoch, v in enumerate(values, start=1)]
+    param_rows = [Param(k, str(v)) for k, v in (params or {}).items()]
+    tag_rows = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+    client = MlflowClient()
+    client.log_batch(run_id, metrics=metric_rows[:_BATCH], params=param_rows, tags=tag_rows)
+    for start in range(_BATCH, len(metric_rows), _BATCH):
+        client.log_batch(run_id, metrics=metric_rows[start : start + _BATCH])
+
+
+def log_figure(run_id: str, fig: Figure, artifact_file: str) -> None:
+    try:
+        MlflowClient().log_figure(run_id, fig, artifact_file)
+    finally:
+        figures.close(fig)
+
+
+def log_loss_curve(run_id: str, history: History, title: str) -> None:
+    curves = {"training loss": history.train_loss, "validation loss": history.val_loss}
+    log_figure(run_id, figures.loss_curves(curves, title, history.best_epoch), "loss_curve.png")
+
+
+def log_file(run_id: str, path: Path, artifact_path: str | None = None) -> None:
+    MlflowClient().log_artifact(run_id, str(path), artifact_path)
+
+
+def finish(run_id: str, end_ms: int | None = None, status: str = "FINISHED") -> None:
+    MlflowClient().set_terminated(run_id, status=status, end_time=end_ms)
+
+
+def active_run_id() -> str:
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("no active MLflow run")
+    return run.info.run_id
+
+
+def log_trained_model(
+    parent_run_id: str, name: str, trained: TrainedModel, model_path: Path, tags: Mapping[str, str]
+) -> str:
+    """A nested run for one seed: parameters, per-epoch curves, validation metrics, the loss
+    curve, the validation confusion matrix and the saved ``.keras`` model."""
+    run_id = start_child(parent_run_id, name, {**tags, "seed": str(trained.seed)})
+    params = {**trained.candidate.flat_params(), "seed": trained.seed, "threshold": trained.threshold}
+    val_metrics = {f"val_{k}": v for k, v in trained.val_metrics.items()}
+    log_values(run_id, params=params, metrics={**val_metrics, "seconds": trained.seconds}, history=trained.history)
+    log_loss_curve(run_id, trained.history, f"{name}: loss per epoch")
+    counts = confusion(trained.validation_labels, trained.val_probabilities, trained.threshold)
+    title = f"{name}: validation, threshold {trained.threshold:g}"
+    log_figure(run_id, figures.confusion_matrix(counts, title), "confusion_matrix_validation.png")
+    log_file(run_id, model_path, "model")
+    finish(run_id)
+    return run_id

@@ -1,0 +1,103 @@
+"""Logging a finished Optuna study to MLflow: a parent run, one nested run per trial."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from pipeline.model.config import Candidate
+from pipeline.tracking import runs
+from pipeline.training.engine import History
+from pipeline.tuning.studies import FINISHED, TICKET, StudyPlan, trial_name
+
+log = logging.getLogger(__name__)
+
+
+def trial_history(trial: FrozenTrial) -> History:
+    curves = trial.user_attrs.get("curves", {})
+    val_loss = curves.get("val_loss", [])
+    return History(
+        train_loss=curves.get("train_loss", []),
+        val_loss=val_loss,
+        val_roc_auc=curves.get("val_roc_auc", []),
+        best_epoch=int(np.argmin(val_loss)) + 1 if val_loss else 0,
+    )
+
+
+def budget_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """The trials that count: finished (complete or pruned) and issued against the budget."""
+    return [t for t in study.get_trials(deepcopy=False, states=FINISHED) if TICKET in t.user_attrs]
+
+
+def log_study(plan: StudyPlan, study: optuna.Study, parent_run_id: str, tags: Mapping[str, str]) -> str:
+    """A run for the study, nested under ``parent_run_id``, holding its trials and Optuna's figures."""
+    study_tags = {**tags, "study": plan.kind, "optuna_study": plan.name}
+    if plan.optimizer:
+        study_tags["optimizer"] = plan.optimizer
+    run_id = runs.start_child(parent_run_id, plan.label if plan.kind == "comparison" else "full-search", study_tags)
+    trials = budget_trials(study)
+    for trial in trials:
+        _log_trial(plan, trial, run_id, study_tags)
+    best = study.best_trial
+    pruned = sum(t.state == TrialState.PRUNED for t in trials)
+    runs.log_values(
+        run_id,
+        params={f"best.{k}": v for k, v in Candidate.model_validate(best.user_attrs["candidate"]).flat_params().items()}
+        | {"budget": plan.budget},
+        metrics={"best_val_loss": best.value, "best_trial": best.number, "trials": len(trials), "pruned": pruned},
+    )
+    _log_optuna_figures(study, run_id)
+    return run_id
+
+
+def _log_trial(plan: StudyPlan, trial: FrozenTrial, parent_run_id: str, tags: Mapping[str, str]) -> None:
+    candidate = Candidate.model_validate(trial.user_attrs["candidate"])
+    name = trial_name(plan, trial.number)
+    trial_tags = {
+        **tags,
+        "optimizer": candidate.optimizer.name,
+        "trial": str(trial.number),
+        "state": trial.state.name,
+        "worker": str(trial.user_attrs.get("worker", "")),
+    }
+    if "diverged" in trial.user_attrs:
+        trial_tags["diverged"] = trial.user_attrs["diverged"]
+    start = int(trial.datetime_start.timestamp() * 1000) if trial.datetime_start else None
+    end = int(trial.datetime_complete.timestamp() * 1000) if trial.datetime_complete else None
+    run_id = runs.start_child(parent_run_id, name, trial_tags, start_ms=start)
+    history = trial_history(trial)
+    final = {f"val_{k}": v for k, v in trial.user_attrs.get("val_metrics", {}).items()}
+    if trial.value is not None:
+        final["objective_val_loss"] = trial.value
+    final["seconds"] = trial.user_attrs.get("seconds", 0.0)
+    runs.log_values(run_id, params=candidate.flat_params(), metrics=final, history=history)
+    if history.epochs_run:
+        runs.log_loss_curve(run_id, history, f"{name} ({trial.state.name.lower()})")
+    runs.finish(run_id, end_ms=end)
+
+
+def _log_optuna_figures(study: optuna.Study, run_id: str) -> None:
+    from optuna.visualization import matplotlib as ovm
+
+    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    plots = {"optimization_history.png": ovm.plot_optimization_history}
+    if len(complete) >= 2:
+        plots["param_importances.png"] = ovm.plot_param_importances
+        plots["parallel_coordinate.png"] = ovm.plot_parallel_coordinate
+    for artifact, plot in plots.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            # small studies leave some parameter regions with one trial; Optuna says so for each
+            warnings.filterwarnings("ignore", message="Some regimes for parameter")
+            warnings.filterwarnings("ignore", message="Attempting to set identical low and high ylims")
+            axes = plot(study)
+        ax = axes.flat[0] if isinstance(axes, np.ndarray) else axes
+        fig = ax.figure
+        fig.set_size_inches(8, 5)
+        fig.tight_layout()
+        runs.log_figure(run_id, fig, f"optuna/{artifact}")

@@ -1,0 +1,1 @@
+"""Training: a fast Keras engine, class-imbalance handling, and training jobs."""

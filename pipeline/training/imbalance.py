@@ -1,0 +1,34 @@
+"""Class-imbalance handling for the training split (the other splits are never touched)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from imblearn.over_sampling import SMOTENC
+
+from pipeline.data.schema import DataSchema
+
+
+def balanced_weights(y: np.ndarray) -> np.ndarray:
+    """Per-row weights n / (2 n_class): both classes carry the same total weight."""
+    y = np.asarray(y).astype(int)
+    counts = np.bincount(y, minlength=2).astype("float64")
+    return (len(y) / (2 * counts))[y].astype("float32")
+
+
+def smote(train: pd.DataFrame, schema: DataSchema, seed: int) -> pd.DataFrame:
+    """Oversample churners with SMOTE-NC on the raw columns.
+
+    SMOTE-NC interpolates numeric columns and takes the most frequent category among
+    neighbours, so synthetic customers keep valid categories (plain SMOTE on one-hot
+    inputs would invent half-a-contract customers).
+    """
+    features = schema.feature_columns
+    categorical = list(schema.categorical)
+    sampler = SMOTENC(categorical_features=categorical, random_state=seed)
+    x, y = sampler.fit_resample(train[features], train[schema.target.column])
+    resampled = pd.DataFrame(x, columns=features)
+    for col in schema.numeric:
+        resampled[col] = resampled[col].astype("float64")
+    resampled[schema.target.column] = np.asarray(y).astype("int8")
+    return resampled

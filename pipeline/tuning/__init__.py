@@ -1,0 +1,1 @@
+"""Optuna studies: the search spaces, the shared storage, exact trial budgets across workers."""

@@ -1,0 +1,121 @@
+"""baseline and optimize on a synthetic project: outputs, MLflow structure, and no test data."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import mlflow
+import optuna
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from pipeline.config import Params
+from pipeline.stages import baseline, optimize, prepare
+from pipeline.tuning import studies
+from tests.conftest import REPO
+from tests.stages.conftest import SMALL_BUDGETS, set_params
+from tests.synthetic import make_customers, write_csv
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trained_project(tmp_path_factory: pytest.TempPathFactory, schema) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("trained") / "project"
+    (root / "data" / "raw").mkdir(parents=True)
+    shutil.copy(REPO / "params.yaml", root / "params.yaml")
+    shutil.copy(REPO / "data" / "schema.yaml", root / "data" / "schema.yaml")
+    write_csv(make_customers(schema, n=500, seed=21), root / "data" / "raw" / "teleconnect.csv")
+    set_params(root, SMALL_BUDGETS)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+        prepare.run(Params.load())
+        (root / "data" / "prepared" / "test.parquet").unlink()  # baseline and optimize must not need it
+        baseline.run(Params.load())
+        optimize.run(Params.load())
+        yield root
+
+
+def _runs(root: Path) -> list:
+    mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
+    return mlflow.search_runs(experiment_names=["otomoto-churn-ann"], output_format="list", max_results=5000)
+
+
+def test_the_test_split_is_not_a_dependency_of_training_stages() -> None:
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    for name in ("baseline", "optimize"):
+        assert not any("test.parquet" in dep for dep in stages[name]["deps"])
+    assert any("test.parquet" in out for out in stages["prepare"]["outs"])
+
+
+def test_training_stages_ran_without_the_test_split(trained_project: Path) -> None:
+    assert not (trained_project / "data" / "prepared" / "test.parquet").exists()
+    assert (trained_project / "metrics" / "baseline.json").exists()
+    assert (trained_project / "metrics" / "optimize.json").exists()
+    for label in ("sgd", "adam", "search"):
+        card = trained_project / "models" / "candidates" / label / "candidate.json"
+        assert card.exists()
+        assert (card.parent / "seed-0.keras").exists() and (card.parent / "seed-1.keras").exists()
+
+
+def test_baseline_runs_nest_seeds_with_epoch_curves_and_figures(trained_project: Path) -> None:
+    runs = _runs(trained_project)
+    [parent] = [r for r in runs if r.info.run_name == "baseline"]
+    seeds = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert sorted(r.info.run_name for r in seeds) == ["baseline-seed-0", "baseline-seed-1"]
+    client = MlflowClient()
+    for run in seeds:
+        curve = client.get_metric_history(run.info.run_id, "val_loss")
+        assert [m.step for m in curve] == list(range(1, 9))
+        files = {a.path for a in client.list_artifacts(run.info.run_id)}
+        assert {"loss_curve.png", "confusion_matrix_validation.png", "model"} <= files
+        assert run.data.tags["stage"] == "baseline" and run.data.tags["seed"] in {"0", "1"}
+    assert "val_roc_auc_mean" in parent.data.metrics
+
+
+def test_every_trial_is_a_nested_run_with_its_optuna_state(trained_project: Path) -> None:
+    runs = _runs(trained_project)
+    by_id = {r.info.run_id: r for r in runs}
+    [comparison] = [r for r in runs if r.info.run_name == "optimizer-comparison"]
+    params = Params.load(trained_project / "params.yaml")
+    storage = studies.open_storage(params)
+    for plan in studies.plan_studies(params, params_md5(trained_project)):
+        [study_run] = [
+            r
+            for r in runs
+            if r.data.tags.get("optuna_study") == plan.name
+            and "trial" not in r.data.tags
+            and r.data.tags.get("kind") != "retrain"
+        ]
+        if plan.kind == "comparison":
+            assert study_run.data.tags["mlflow.parentRunId"] == comparison.info.run_id
+        trial_runs = [
+            r for r in runs if r.data.tags.get("mlflow.parentRunId") == study_run.info.run_id and "trial" in r.data.tags
+        ]
+        assert len(trial_runs) == plan.budget
+        study = optuna.load_study(study_name=plan.name, storage=storage)
+        states = {str(t.number): t.state.name for t in study.trials}
+        for run in trial_runs:
+            assert run.info.run_name == f"{plan.label}-trial-{int(run.data.tags['trial']):02d}"
+            assert run.data.tags["state"] == states[run.data.tags["trial"]]
+            assert MlflowClient().get_metric_history(run.info.run_id, "val_loss")
+        artifacts = {a.path for a in MlflowClient().list_artifacts(study_run.info.run_id, "optuna")}
+        assert "optuna/optimization_history.png" in artifacts
+        assert by_id[study_run.info.run_id].data.metrics["trials"] == plan.budget
+
+
+def test_baseline_is_deterministic(trained_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(trained_project)
+    first = (trained_project / "metrics" / "baseline.json").read_text()
+    baseline.run(Params.load())
+    assert (trained_project / "metrics" / "baseline.json").read_text() == first
+
+
+def params_md5(root: Path) -> str:
+    import json
+
+    return json.loads((root / "data" / "prepared" / "manifest.json").read_text())["source_md5"]
