@@ -84,4 +84,4 @@ def log_dataset(frame: pd.DataFrame, path: Path, target: str, digest: str, conte
         dataset = mlflow.data.from_pandas(
             frame, source=path.resolve().as_uri(), targets=target, name=path.stem, digest=digest
         )
-    mlflow.log_input(dataset, context=context)
+        mlflow.log_input(dataset, context=context)
