@@ -7,9 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from pipeline.config import Params
 from pipeline.data.schema import DataSchema
 from tests.synthetic import make_customers, write_csv
 
@@ -33,15 +31,6 @@ def project(tmp_path: Path, schema: DataSchema, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(root)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
     return root
-
-
-def project_params(root: Path, **overrides: dict) -> Params:
-    """The project's params with some sections replaced or updated (small budgets for tests)."""
-    data = yaml.safe_load((root / "params.yaml").read_text())
-    for section, values in overrides.items():
-        data[section] = {**data.get(section, {}), **values}
-    (root / "params.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    return Params.model_validate(data)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -13,6 +13,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from pipeline.config import Params
+from pipeline.data.prepared import data_md5
 from pipeline.stages import baseline, optimize, prepare
 from pipeline.tuning import studies
 from tests.conftest import REPO
@@ -83,7 +84,7 @@ def test_every_trial_is_a_nested_run_with_its_optuna_state(trained_project: Path
     [comparison] = [r for r in runs if r.info.run_name == "optimizer-comparison"]
     params = Params.load(trained_project / "params.yaml")
     storage = studies.open_storage(params)
-    for plan in studies.plan_studies(params, params_md5(trained_project)):
+    for plan in studies.plan_studies(params, data_md5(params.paths)):
         [study_run] = [
             r
             for r in runs
@@ -113,9 +114,3 @@ def test_baseline_is_deterministic(trained_project: Path, monkeypatch: pytest.Mo
     first = (trained_project / "metrics" / "baseline.json").read_text()
     baseline.run(Params.load())
     assert (trained_project / "metrics" / "baseline.json").read_text() == first
-
-
-def params_md5(root: Path) -> str:
-    import json
-
-    return json.loads((root / "data" / "prepared" / "manifest.json").read_text())["source_md5"]
