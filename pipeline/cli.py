@@ -17,12 +17,14 @@ STAGES: dict[str, tuple[str, str]] = {
     "prepare": ("pipeline.stages.prepare", "validate the raw CSV, split it, fit preprocessing"),
     "baseline": ("pipeline.stages.baseline", "train the existing, unoptimized network over several seeds"),
     "optimize": ("pipeline.stages.optimize", "tune each optimizer with equal budgets, then search the whole model"),
+    "evaluate": ("pipeline.stages.evaluate", "score every model once on the test split; register the champion"),
     "optimize-worker": ("pipeline.stages.optimize_worker", "run trials of the optimize studies (one process)"),
+    "score": ("pipeline.stages.score", "batch-score a CSV of raw customer records with the registered champion"),
 }
 
 
 # stages with options of their own: their module (light to import) defines configure(parser)
-WITH_OPTIONS = {"optimize-worker"}
+WITH_OPTIONS = {"optimize-worker", "score"}
 
 
 def build_parser() -> argparse.ArgumentParser:

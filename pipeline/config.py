@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from pipeline.model.config import Candidate, Imbalance
 from pipeline.model.optimizers import REGISTRY
@@ -122,12 +122,55 @@ class OptimizeConfig(Section):
     search: SearchConfig
 
 
+class ThresholdConfig(Section):
+    """``max_f1`` by default; ``max_profit`` needs the value of a retained churner and an offer's cost."""
+
+    rule: Literal["max_f1", "max_profit"]
+    retained_value: float | None = Field(None, gt=0)
+    offer_cost: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _profit_needs_money(self) -> ThresholdConfig:
+        if self.rule == "max_profit" and (self.retained_value is None or self.offer_cost is None):
+            raise ValueError("threshold rule max_profit needs retained_value and offer_cost")
+        return self
+
+
+class BootstrapConfig(Section):
+    resamples: int = Field(gt=0)
+    confidence: float = Field(gt=0, lt=1)
+    seed: int
+
+
+class ErrorAnalysisConfig(Section):
+    """Columns to break the champion's errors down by; numeric ones are cut into bands."""
+
+    columns: list[str]
+    bands: dict[str, list[float]]
+
+
+class EvaluateConfig(Section):
+    champion_criterion: Literal["val_log_loss_mean", "val_roc_auc_mean", "val_pr_auc_mean", "val_f1_mean"]
+    threshold: ThresholdConfig
+    calibration: list[Literal["platt", "isotonic"]]
+    calibration_folds: int = Field(ge=2)
+    bootstrap: BootstrapConfig
+    ece_bins: int = Field(gt=1)
+    reference_seed: int
+    error_analysis: ErrorAnalysisConfig
+
+    @property
+    def criterion_lower_is_better(self) -> bool:
+        return "loss" in self.champion_criterion
+
+
 class Params(Section):
     paths: PathsConfig
     tracking: TrackingConfig
     prepare: PrepareConfig
     baseline: BaselineConfig
     optimize: OptimizeConfig
+    evaluate: EvaluateConfig
 
     _source: Path = PrivateAttr(PARAMS_FILE)
 

@@ -6,8 +6,11 @@ import os
 import shutil
 from pathlib import Path
 
+import mlflow
 import pytest
+import yaml
 
+from pipeline.config import Params
 from pipeline.data.schema import DataSchema
 from tests.synthetic import make_customers, write_csv
 
@@ -31,6 +34,66 @@ def project(tmp_path: Path, schema: DataSchema, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(root)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
     return root
+
+
+SMALL_BUDGETS = {
+    "baseline": {"seeds": [0, 1], "candidate": {"training": {"epochs": 8}}},
+    "optimize": {
+        "epochs": 6,
+        "early_stopping_patience": 3,
+        "sampler_startup_trials": 2,
+        "pruner": {"startup_trials": 1, "warmup_epochs": 1},
+        "workers": 1,
+        "heartbeat_seconds": 1,
+        "comparison": {"optimizers": ["sgd", "adam"], "trials_per_optimizer": 3},
+        "search": {"trials": 3, "units": [4, 16], "batch_sizes": [32, 64]},
+    },
+}
+
+
+def deep_update(base: dict, changes: dict) -> dict:
+    merged = dict(base)
+    for key, value in changes.items():
+        merged[key] = deep_update(base.get(key, {}), value) if isinstance(value, dict) else value
+    return merged
+
+
+def set_params(root: Path, changes: dict) -> None:
+    path = root / "params.yaml"
+    path.write_text(yaml.safe_dump(deep_update(yaml.safe_load(path.read_text()), changes), sort_keys=False))
+
+
+@pytest.fixture(scope="session")
+def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchema) -> Path:
+    """The four stages once on synthetic data with tiny budgets. ``baseline`` and ``optimize``
+    run while the test split is moved away, so a test split read before ``evaluate`` fails."""
+    from pipeline.stages import baseline, evaluate, optimize, prepare
+
+    root = tmp_path_factory.mktemp("pipeline") / "project"
+    (root / "data" / "raw").mkdir(parents=True)
+    shutil.copy(REPO / "params.yaml", root / "params.yaml")
+    shutil.copy(REPO / "data" / "schema.yaml", root / "data" / "schema.yaml")
+    write_csv(make_customers(schema, n=500, seed=21), root / "data" / "raw" / "teleconnect.csv")
+    set_params(root, SMALL_BUDGETS)
+    with pytest.MonkeyPatch.context() as mp:
+        use_project(root, mp)
+        prepare.run(Params.load())
+        test_split = root / "data" / "prepared" / "test.parquet"
+        hidden = test_split.rename(root / "test.parquet.hidden")
+        baseline.run(Params.load())
+        optimize.run(Params.load())
+        assert not test_split.exists()
+        hidden.rename(test_split)
+        evaluate.run(Params.load())
+    return root
+
+
+def use_project(root: Path, mp: pytest.MonkeyPatch) -> None:
+    """Work inside a project: its folder, its MLflow store."""
+    mp.chdir(root)
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    mp.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

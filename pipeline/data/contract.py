@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -104,7 +105,23 @@ def validate_records(
     locations: Sequence[str] | None = None,
     source: str = "input",
 ) -> pd.DataFrame:
-    """Check every cell against the contract and return typed columns in schema order."""
+    """Check every cell against the contract and return a typed frame in schema order."""
+    columns, blank_filled = check_records(records, schema, purpose, locations=locations, source=source)
+    result = pd.DataFrame(columns)
+    result.attrs["blank_filled"] = blank_filled
+    return result
+
+
+def check_records(
+    records: pd.DataFrame,
+    schema: DataSchema,
+    purpose: Purpose,
+    *,
+    locations: Sequence[str] | None = None,
+    source: str = "input",
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """The checks behind :func:`validate_records`, returning typed columns as arrays and the
+    number of blanks filled per column (a served single record skips building a frame)."""
     violations: list[Violation] = list(records.attrs.get("ragged", []))
     if locations is None:
         locations = [f"record {i + 1}" for i in range(len(records))]
@@ -133,90 +150,111 @@ def validate_records(
     if duplicates:
         raise DataContractError(source, violations)
 
-    text = {name: _as_text(records[name]) for name in present}
-    clean: dict[str, pd.Series] = {}
+    cells_by_row = records.to_numpy(dtype=object)  # one pass: pandas column access is slow for one record
+    originals = {name: cells_by_row[:, j].tolist() for j, name in enumerate(present)}
+    text = {name: [_as_text(cell) for cell in cells] for name, cells in originals.items()}
+    clean: dict[str, list] = {}
     blank_filled: dict[str, int] = {}
 
-    def report(mask: np.ndarray, name: str, rule: str) -> None:
-        for i in np.flatnonzero(mask):
-            violations.append(Violation(str(where[i]), rule, name, records[name].iloc[i]))
+    def report(rows: list[int], name: str, rule: str) -> None:
+        violations.extend(Violation(str(where[i]), rule, name, originals[name][i]) for i in rows)
 
     id_name = schema.id_column
     if id_name in text:
         ids = text[id_name]
-        report((ids == "").to_numpy(), id_name, "missing id")
-        dup = ((ids != "") & ids.duplicated(keep="first")).to_numpy()
-        first_seen = {v: where[i] for i, v in reversed(list(enumerate(ids)))}
-        for i in np.flatnonzero(dup):
-            rule = f"duplicate id, first seen at {first_seen[ids.iloc[i]]}"
-            violations.append(Violation(str(where[i]), rule, id_name, records[id_name].iloc[i]))
+        report([i for i, v in enumerate(ids) if not v], id_name, "missing id")
+        first_seen: dict[str, int] = {}
+        for i, value in enumerate(ids):
+            if value and value in first_seen:
+                report([i], id_name, f"duplicate id, first seen at {where[first_seen[value]]}")
+            elif value:
+                first_seen[value] = i
         clean[id_name] = ids
 
-    parsed = {name: _parse_number(text[name]) for name in schema.numeric if name in text}
+    parsed = {name: _parse_numbers(text[name]) for name in schema.numeric if name in text}
     for name, spec in schema.numeric.items():
         if name not in text:
             continue
         values, blank, unparseable = parsed[name]
         report(unparseable, name, "not a number")
-        blank_ok = _blank_allowed(spec, parsed, len(records))
-        report(blank & ~blank_ok, name, _blank_rule(spec))
+        cond = spec.blank_allowed_when
+        allowed = cond is not None and cond.column in parsed
+        filled = list(values)
+        refused, n_filled = [], 0
+        for i in blank:
+            if allowed and parsed[cond.column][0][i] == cond.equals:
+                filled[i] = spec.blank_fill
+                n_filled += 1
+            else:
+                refused.append(i)
+        report(refused, name, _blank_rule(spec))
         if spec.blank_fill is not None:
-            blank_filled[name] = int((blank & blank_ok).sum())
-        filled = np.where(blank & blank_ok, spec.blank_fill if spec.blank_fill is not None else np.nan, values)
-        report(~np.isfinite(filled) & ~blank & ~unparseable, name, "not a finite number")
-        finite = np.isfinite(filled)
+            blank_filled[name] = n_filled
+        bad = set(blank) | set(unparseable)
+        report([i for i, v in enumerate(filled) if i not in bad and not math.isfinite(v)], name, "not a finite number")
+        finite = [i for i, v in enumerate(filled) if math.isfinite(v)]
         if spec.min is not None or spec.max is not None:
-            low = -np.inf if spec.min is None else spec.min
-            high = np.inf if spec.max is None else spec.max
-            out = finite & ((filled < low) | (filled > high))
-            report(out, name, f"out of range [{_num(spec.min, '-inf')}, {_num(spec.max, 'inf')}]")
+            low = -math.inf if spec.min is None else spec.min
+            high = math.inf if spec.max is None else spec.max
+            rule = f"out of range [{_num(spec.min, '-inf')}, {_num(spec.max, 'inf')}]"
+            report([i for i in finite if not low <= filled[i] <= high], name, rule)
         if spec.integer:
-            report(finite & (np.floor(filled) != filled), name, "must be a whole number")
-        clean[name] = pd.Series(filled, index=records.index, dtype="float64")
+            report([i for i in finite if not float(filled[i]).is_integer()], name, "must be a whole number")
+        clean[name] = filled
 
-    for name, allowed in schema.categorical.items():
+    for name, allowed_values in schema.categorical.items():
         if name not in text:
             continue
-        cells = text[name]
-        report((cells == "").to_numpy(), name, "missing value")
-        unknown = ((cells != "") & ~cells.isin(allowed)).to_numpy()
-        report(unknown, name, f"unknown category, expected one of {allowed}")
+        cells, allowed_set = text[name], set(allowed_values)
+        report([i for i, v in enumerate(cells) if not v], name, "missing value")
+        unknown = [i for i, v in enumerate(cells) if v and v not in allowed_set]
+        report(unknown, name, f"unknown category, expected one of {allowed_values}")
         clean[name] = cells
 
     target = schema.target
     if purpose is Purpose.TRAINING and target.column in text:
         labels = text[target.column]
-        report((labels == "").to_numpy(), target.column, "missing target")
-        bad = ((labels != "") & ~labels.isin([target.positive, target.negative])).to_numpy()
-        report(bad, target.column, f"target must be {target.positive!r} or {target.negative!r}")
-        clean[target.column] = (labels == target.positive).astype("int8")
+        report([i for i, v in enumerate(labels) if not v], target.column, "missing target")
+        expected = {target.positive, target.negative}
+        bad_labels = [i for i, v in enumerate(labels) if v and v not in expected]
+        report(bad_labels, target.column, f"target must be {target.positive!r} or {target.negative!r}")
+        clean[target.column] = [int(v == target.positive) for v in labels]
 
     if violations:
         raise DataContractError(source, sorted(violations, key=_line_order))
     ordered = [c for c in [id_name, *schema.feature_columns, target.column] if c in clean]
-    result = pd.DataFrame({c: clean[c] for c in ordered}).reset_index(drop=True)
-    result.attrs["blank_filled"] = blank_filled
-    return result
+    return {c: _column(c, clean[c], schema) for c in ordered}, blank_filled
 
 
-def _as_text(column: pd.Series) -> pd.Series:
-    """Cells as trimmed text; None/NaN become '' so that blank means the same from CSV or JSON."""
-    text = column.astype("string").str.strip().fillna("")
-    return text.astype(object)
+def _as_text(cell: object) -> str:
+    """A cell as trimmed text; None and NaN become '' so blank means the same from CSV or JSON."""
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+        return ""
+    return str(cell).strip()
 
 
-def _parse_number(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    blank = (text == "").to_numpy()
-    values = pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(dtype="float64")
-    unparseable = np.isnan(values) & ~blank & ~text.str.lower().isin(["nan", "-nan", "+nan"]).to_numpy()
+def _parse_numbers(cells: list[str]) -> tuple[list[float], list[int], list[int]]:
+    """Values (NaN where blank or unparseable), rows that are blank, rows that are not numbers."""
+    values, blank, unparseable = [], [], []
+    for i, cell in enumerate(cells):
+        if not cell:
+            blank.append(i)
+            values.append(math.nan)
+            continue
+        try:
+            values.append(float(cell))
+        except ValueError:
+            unparseable.append(i)
+            values.append(math.nan)
     return values, blank, unparseable
 
 
-def _blank_allowed(spec: NumericColumn, parsed: dict, n: int) -> np.ndarray:
-    cond = spec.blank_allowed_when
-    if cond is None or cond.column not in parsed:
-        return np.zeros(n, dtype=bool)
-    return parsed[cond.column][0] == cond.equals
+def _column(name: str, values: list, schema: DataSchema) -> np.ndarray:
+    if name in schema.numeric:
+        return np.asarray(values, dtype="float64")
+    if name == schema.target.column:
+        return np.asarray(values, dtype="int8")
+    return np.asarray(values, dtype=object)
 
 
 def _blank_rule(spec: NumericColumn) -> str:

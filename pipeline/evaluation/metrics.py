@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.stats import rankdata
-from sklearn import metrics as skm
 
 EPSILON = 1e-7  # Keras clips probabilities the same way in binary cross-entropy
 
@@ -32,21 +31,45 @@ def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def threshold_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
-    """Metrics of the 0/1 decision at a threshold (churn is the positive class)."""
-    predicted = (np.asarray(p) >= threshold).astype(int)
-    y = np.asarray(y).astype(int)
+    """Metrics of the 0/1 decision at a threshold (churn is the positive class), from counts."""
+    tn, fp, fn, tp = confusion(y, p, threshold).ravel().astype("float64")
+    n = tn + fp + fn + tp
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    f1_stay = 2 * tn / (2 * tn + fn + fp) if tn + fn + fp else 0.0
     return {
-        "accuracy": float(skm.accuracy_score(y, predicted)),
-        "precision": float(skm.precision_score(y, predicted, zero_division=0)),
-        "recall": float(skm.recall_score(y, predicted, zero_division=0)),
-        "f1": float(skm.f1_score(y, predicted, zero_division=0)),
-        "macro_f1": float(skm.f1_score(y, predicted, average="macro", zero_division=0)),
+        "accuracy": float((tp + tn) / n),
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+        "macro_f1": float((f1 + f1_stay) / 2),
     }
 
 
 def confusion(y: np.ndarray, p: np.ndarray, threshold: float) -> np.ndarray:
     """2x2 counts: rows actual (stay, churn), columns predicted (stay, churn)."""
-    return skm.confusion_matrix(np.asarray(y).astype(int), (np.asarray(p) >= threshold).astype(int), labels=[0, 1])
+    actual = np.asarray(y) > 0.5
+    predicted = np.asarray(p) >= threshold
+    tp = int(np.sum(actual & predicted))
+    fp = int(np.sum(~actual & predicted))
+    fn = int(np.sum(actual & ~predicted))
+    return np.array([[len(actual) - tp - fp - fn, fp], [fn, tp]])
+
+
+def average_precision(y: np.ndarray, p: np.ndarray) -> float:
+    """Area under the precision-recall curve as sklearn defines it (step-wise, ties grouped)."""
+    actual = np.asarray(y) > 0.5
+    positives = int(actual.sum())
+    if positives == 0 or positives == len(actual):
+        return float("nan")
+    order = np.argsort(-np.asarray(p, "float64"), kind="mergesort")
+    scores, hits = np.asarray(p, "float64")[order], actual[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]
+    tp = np.cumsum(hits)[last_of_tie]
+    predicted = last_of_tie + 1
+    recall_gain = np.diff(np.r_[0, tp]) / positives
+    return float(np.sum(recall_gain * tp / predicted))
 
 
 def summary(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
@@ -54,6 +77,33 @@ def summary(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
     return {
         "log_loss": log_loss(y, p),
         "roc_auc": roc_auc(y, p),
-        "pr_auc": float(skm.average_precision_score(y, p)) if 0 < np.mean(y) < 1 else float("nan"),
+        "pr_auc": average_precision(y, p),
         **threshold_metrics(y, p, threshold),
+    }
+
+
+def brier(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean((np.asarray(p, "float64") - np.asarray(y, "float64")) ** 2))
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Share-weighted gap between mean predicted and observed churn in equal-width bins."""
+    p, y = np.asarray(p, "float64"), np.asarray(y, "float64")
+    index = np.minimum((p * bins).astype(int), bins - 1)
+    predicted = np.bincount(index, weights=p, minlength=bins)
+    observed = np.bincount(index, weights=y, minlength=bins)
+    return float(np.abs(predicted - observed).sum() / len(p))
+
+
+TEST_METRICS = (
+    "accuracy", "precision", "recall", "f1", "macro_f1", "roc_auc", "pr_auc", "log_loss", "brier", "ece",
+)  # fmt: skip
+
+
+def full(y: np.ndarray, p: np.ndarray, threshold: float, bins: int = 10) -> dict[str, float]:
+    """Every metric the before/after comparison reports."""
+    return {
+        **summary(y, p, threshold),
+        "brier": brier(y, p),
+        "ece": expected_calibration_error(y, p, bins),
     }

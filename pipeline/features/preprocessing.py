@@ -7,11 +7,13 @@ record is encoded identically everywhere.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from pipeline.data.schema import DataSchema
 
@@ -41,15 +43,15 @@ class Preprocessor:
     def n_features(self) -> int:
         return len(self.feature_names)
 
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """Validated records -> float32 matrix in ``feature_names`` order."""
+    def transform(self, frame: Mapping[str, ArrayLike] | pd.DataFrame) -> np.ndarray:
+        """Validated records (a frame, or columns as arrays) -> float32 matrix in ``feature_names`` order."""
         blocks = []
         for col, (mean, std) in self.numeric.items():
-            blocks.append(((frame[col].to_numpy(dtype="float64") - mean) / std)[:, None])
+            blocks.append(((np.asarray(frame[col], dtype="float64") - mean) / std)[:, None])
         for col, levels in self.categorical.items():
-            values = frame[col].to_numpy(dtype=object)[:, None]
+            values = np.asarray(frame[col], dtype=object)[:, None]
             blocks.append(values == np.asarray(levels, dtype=object)[None, :])
-        return np.hstack(blocks).astype("float32") if blocks else np.empty((len(frame), 0), "float32")
+        return np.hstack(blocks).astype("float32")
 
     def to_json(self) -> str:
         payload = {

@@ -76,3 +76,61 @@ def seed_spread(values: Mapping[str, Sequence[float]], metric: str, title: str) 
     ax.set(xlabel=metric, title=title)
     ax.grid(axis="x", alpha=0.3)
     return fig
+
+
+def roc_and_pr_curves(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str) -> Figure:
+    """ROC and precision-recall curves of several models on the same labels."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
+    for label, (y, p) in curves.items():
+        fpr, tpr, _ = roc_curve(y, p)
+        precision, recall, _ = precision_recall_curve(y, p)
+        roc_ax.plot(fpr, tpr, label=label)
+        pr_ax.plot(recall, precision, label=label)
+    roc_ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate (recall)", title="ROC")
+    pr_ax.set(xlabel="recall", ylabel="precision", title="Precision-recall")
+    for ax in (roc_ax, pr_ax):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.suptitle(title)
+    return fig
+
+
+def reliability(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], bins: int, title: str) -> Figure:
+    """Observed churn rate against mean predicted probability, per equal-width bin."""
+    fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    for label, (y, p) in curves.items():
+        index = np.minimum((np.asarray(p) * bins).astype(int), bins - 1)
+        counts = np.bincount(index, minlength=bins)
+        seen = counts > 0
+        mean_p = np.bincount(index, weights=p, minlength=bins)[seen] / counts[seen]
+        rate = np.bincount(index, weights=y, minlength=bins)[seen] / counts[seen]
+        ax.plot(mean_p, rate, marker="o", label=label)
+    ax.set(xlabel="mean predicted churn probability", ylabel="observed churn rate", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def before_after(
+    values: Mapping[str, Mapping[str, tuple[float, float, float]]], metrics: Sequence[str], title: str
+) -> Figure:
+    """Grouped bars per metric, one bar per model, with the confidence interval as error bar.
+    ``values[model][metric] = (value, low, high)``."""
+    models = list(values)
+    width = 0.8 / len(models)
+    fig, ax = plt.subplots(figsize=(10, 4.2), layout="constrained")
+    x = np.arange(len(metrics))
+    for i, model in enumerate(models):
+        point = np.array([values[model][m][0] for m in metrics])
+        low = point - np.array([values[model][m][1] for m in metrics])
+        high = np.array([values[model][m][2] for m in metrics]) - point
+        ax.bar(x + (i - (len(models) - 1) / 2) * width, point, width, yerr=[low, high], capsize=3, label=model)
+    ax.set_xticks(x, [m.replace("_", " ") for m in metrics])
+    ax.set(ylabel="test value (95 % CI)", title=title, ylim=(0, 1))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    return fig

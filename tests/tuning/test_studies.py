@@ -20,8 +20,8 @@ from pipeline.stages import optimize, prepare
 from pipeline.tracking import store
 from pipeline.tracking.studies import log_study
 from pipeline.tuning import studies
+from tests.conftest import SMALL_BUDGETS, deep_update, set_params
 from tests.repo_copy import command_env
-from tests.stages.conftest import SMALL_BUDGETS, deep_update, set_params
 
 pytestmark = pytest.mark.slow
 

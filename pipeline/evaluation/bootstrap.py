@@ -1,0 +1,64 @@
+"""Bootstrap confidence intervals on the test split, and paired differences between models.
+
+One matrix of resampled row indices is drawn per evaluation and shared by all models,
+so the difference between two models is computed on the same resamples (paired).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from pipeline.evaluation import metrics
+
+Metric = Callable[[np.ndarray, np.ndarray], float]
+
+
+def resample_indices(n: int, resamples: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+
+
+def metric_functions(threshold: float, bins: int) -> dict[str, Metric]:
+    def at_threshold(name: str) -> Metric:
+        return lambda y, p: metrics.threshold_metrics(y, p, threshold)[name]
+
+    functions: dict[str, Metric] = {n: at_threshold(n) for n in ("accuracy", "precision", "recall", "f1", "macro_f1")}
+    functions.update(
+        roc_auc=metrics.roc_auc,
+        pr_auc=metrics.average_precision,
+        log_loss=metrics.log_loss,
+        brier=metrics.brier,
+        ece=lambda y, p: metrics.expected_calibration_error(y, p, bins),
+    )
+    return functions
+
+
+def intervals(
+    y: np.ndarray, p: np.ndarray, threshold: float, indices: np.ndarray, confidence: float, bins: int = 10
+) -> dict[str, dict[str, float]]:
+    """Point estimate and percentile interval of every metric."""
+    alpha = (1 - confidence) / 2
+    result = {}
+    for name, fn in metric_functions(threshold, bins).items():
+        samples = np.array([fn(y[rows], p[rows]) for rows in indices])
+        low, high = np.nanquantile(samples, [alpha, 1 - alpha])
+        result[name] = {"value": fn(y, p), "low": float(low), "high": float(high)}
+    return result
+
+
+def paired_difference(
+    y: np.ndarray,
+    model: tuple[np.ndarray, float],
+    reference: tuple[np.ndarray, float],
+    metric: str,
+    indices: np.ndarray,
+    confidence: float,
+) -> dict[str, float]:
+    """``metric(model) - metric(reference)`` with a percentile interval over shared resamples."""
+    (p_a, t_a), (p_b, t_b) = model, reference
+    fn_a, fn_b = metric_functions(t_a, 10)[metric], metric_functions(t_b, 10)[metric]
+    diffs = np.array([fn_a(y[r], p_a[r]) - fn_b(y[r], p_b[r]) for r in indices])
+    alpha = (1 - confidence) / 2
+    low, high = np.nanquantile(diffs, [alpha, 1 - alpha])
+    return {"value": fn_a(y, p_a) - fn_b(y, p_b), "low": float(low), "high": float(high)}

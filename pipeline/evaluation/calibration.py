@@ -1,0 +1,69 @@
+"""Probability calibration fitted on validation data, stored as plain numbers (JSON, no pickle)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from pipeline.evaluation.metrics import EPSILON, log_loss
+
+Kind = Literal["platt", "isotonic"]
+
+
+@dataclass(frozen=True)
+class Calibrator:
+    """``platt``: p' = sigmoid(a logit(p) + b), params [a, b]; ``isotonic``: a monotone step
+    function through points (x, y), params [x..., y...]."""
+
+    kind: Kind
+    params: tuple[float, ...]
+
+    def apply(self, p: np.ndarray) -> np.ndarray:
+        p = np.clip(np.asarray(p, "float64"), EPSILON, 1 - EPSILON)
+        if self.kind == "platt":
+            a, b = self.params
+            return 1 / (1 + np.exp(-(a * np.log(p / (1 - p)) + b)))
+        half = len(self.params) // 2
+        return np.interp(p, self.params[:half], self.params[half:])
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "params": list(self.params)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Calibrator:
+        return cls(kind=data["kind"], params=tuple(float(v) for v in data["params"]))
+
+
+def fit(kind: Kind, y: np.ndarray, p: np.ndarray) -> Calibrator:
+    p = np.clip(np.asarray(p, "float64"), EPSILON, 1 - EPSILON)
+    if kind == "platt":
+        logit = np.log(p / (1 - p))[:, None]
+        model = LogisticRegression(C=1e6).fit(logit, y)
+        return Calibrator("platt", (float(model.coef_[0, 0]), float(model.intercept_[0])))
+    iso = IsotonicRegression(y_min=EPSILON, y_max=1 - EPSILON, out_of_bounds="clip").fit(p, y)
+    return Calibrator("isotonic", (*map(float, iso.X_thresholds_), *map(float, iso.y_thresholds_)))
+
+
+def cross_fitted_log_loss(kind: Kind, y: np.ndarray, p: np.ndarray, folds: int, seed: int) -> float:
+    """Validation log loss of a calibrator never scored on the rows it was fitted to."""
+    calibrated = np.empty(len(p))
+    for fit_rows, score_rows in StratifiedKFold(folds, shuffle=True, random_state=seed).split(p, y):
+        calibrated[score_rows] = fit(kind, y[fit_rows], p[fit_rows]).apply(p[score_rows])
+    return log_loss(y, calibrated)
+
+
+def choose(
+    y: np.ndarray, p: np.ndarray, kinds: list[Kind], folds: int, seed: int
+) -> tuple[Calibrator | None, dict[str, float]]:
+    """The calibration (or none) with the lowest cross-fitted validation log loss, refitted on
+    all validation rows; also returns the log loss of each option."""
+    losses = {"none": log_loss(y, p)}
+    for kind in kinds:
+        losses[kind] = cross_fitted_log_loss(kind, y, p, folds, seed)
+    best = min(losses, key=losses.__getitem__)
+    return (None if best == "none" else fit(best, y, p)), losses

@@ -1,0 +1,34 @@
+"""Decision thresholds chosen on validation data: best F1, or best expected campaign profit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _candidates(p: np.ndarray) -> np.ndarray:
+    return np.unique(np.round(np.asarray(p, "float64"), 4))
+
+
+def max_f1(y: np.ndarray, p: np.ndarray) -> float:
+    """The threshold with the highest F1 for the churn class (ties: the lowest threshold)."""
+    y = np.asarray(y).astype(bool)
+    thresholds = _candidates(p)
+    predicted = np.asarray(p)[None, :] >= thresholds[:, None]
+    tp = (predicted & y).sum(axis=1)
+    fp = (predicted & ~y).sum(axis=1)
+    fn = (~predicted & y).sum(axis=1)
+    f1 = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+    return float(thresholds[int(np.argmax(f1))])
+
+
+def max_profit(y: np.ndarray, p: np.ndarray, retained_value: float, offer_cost: float) -> float:
+    """The threshold that maximizes value of churners reached minus cost of offers sent.
+
+    Every customer above the threshold gets an offer (cost ``offer_cost``); each actual
+    churner among them is worth ``retained_value`` if retained.
+    """
+    y = np.asarray(y).astype(bool)
+    thresholds = _candidates(p)
+    predicted = np.asarray(p)[None, :] >= thresholds[:, None]
+    profit = retained_value * (predicted & y).sum(axis=1) - offer_cost * predicted.sum(axis=1)
+    return float(thresholds[int(np.argmax(profit))])

@@ -1,0 +1,1 @@
+"""Scoring raw customer records: the same contract, preprocessing and model as training."""

@@ -1,0 +1,76 @@
+"""Logging the scorer as an MLflow pyfunc model: artifacts, signature, example, requirements."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import tempfile
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.models.model import ModelInfo
+from mlflow.types.schema import AnyType, ColSpec, Schema
+
+import pipeline
+from pipeline.data.schema import DataSchema
+from pipeline.serving.scorer import DECISION_FILE, Decision
+
+# what the pyfunc imports at serving time, pinned to the versions it was logged with
+SERVING_PACKAGES = (
+    "mlflow",
+    "keras",
+    "tensorflow-cpu",
+    "pandas",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pydantic",
+    "pyyaml",
+)
+
+
+def signature(schema: DataSchema) -> ModelSignature:
+    """Columns of the raw records. Values are typed ``Any`` and columns optional on purpose:
+    the data contract checks them inside the model and names every bad value, where MLflow's
+    own enforcement would stop at the first column with a generic message."""
+    inputs = [ColSpec(AnyType(), name, required=False) for name in [schema.id_column, *schema.feature_columns]]
+    outputs = [
+        ColSpec("string", schema.id_column, required=False),
+        ColSpec("double", "churn_probability"),
+        ColSpec("long", "churn"),
+    ]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def requirements() -> list[str]:
+    return [f"{name}=={importlib.metadata.version(name)}" for name in SERVING_PACKAGES]
+
+
+def log_pyfunc(
+    name: str,
+    schema: DataSchema,
+    preprocessor: Path,
+    keras_model: Path,
+    decision: Decision,
+    input_example: pd.DataFrame,
+) -> ModelInfo:
+    """Log the model into the active run; it loads anywhere ``pipeline`` is not installed."""
+    package_dir = Path(pipeline.__file__).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "schema.json").write_text(schema.to_json())
+        (Path(tmp) / DECISION_FILE).write_text(decision.to_json())
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=str(package_dir / "serving" / "model_code.py"),
+            artifacts={
+                "schema": str(Path(tmp) / "schema.json"),
+                "preprocessor": str(preprocessor),
+                "keras_model": str(keras_model),
+                "decision": str(Path(tmp) / DECISION_FILE),
+            },
+            code_paths=[str(package_dir)],
+            signature=signature(schema),
+            input_example=input_example,
+            pip_requirements=requirements(),
+        )

@@ -1,0 +1,37 @@
+"""The MLflow pyfunc model: raw customer records (DataFrame or JSON) in, scores out.
+
+Logged as *models from code* (``serving/model_code.py``), so the saved model holds
+source code, JSON and a ``.keras`` file, and no pickle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mlflow.pyfunc
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+from pipeline.data.contract import DataContractError
+
+ARTIFACTS = ("schema", "preprocessor", "keras_model", "decision")
+
+
+class ChurnModel(mlflow.pyfunc.PythonModel):
+    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+        from pipeline.serving.scorer import Scorer
+
+        files = context.artifacts
+        self.scorer = Scorer.from_files(files["schema"], files["preprocessor"], files["keras_model"], files["decision"])
+
+    def predict(
+        self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        if not isinstance(model_input, pd.DataFrame):
+            model_input = pd.DataFrame(model_input)
+        try:
+            return self.scorer.score(model_input, source="request")
+        except DataContractError as err:
+            # INVALID_PARAMETER_VALUE: the scoring server answers 400 with this message
+            raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from None

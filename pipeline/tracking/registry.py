@@ -1,0 +1,30 @@
+"""The MLflow Model Registry: one registered model, versions found by alias."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import mlflow
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.tracking import MlflowClient
+
+CHAMPION = "champion"
+BASELINE = "baseline"
+
+
+def register(model_uri: str, name: str, alias: str, tags: Mapping[str, object]) -> ModelVersion:
+    """Register a new version, point ``alias`` at it, tag it; the alias moves, history stays."""
+    version = mlflow.register_model(model_uri, name, await_registration_for=60)
+    client = MlflowClient()
+    client.set_registered_model_alias(name, alias, version.version)
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version.version, key, str(value))
+    return client.get_model_version(name, version.version)
+
+
+def by_alias(name: str, alias: str) -> ModelVersion:
+    return MlflowClient().get_model_version_by_alias(name, alias)
+
+
+def model_uri(name: str, alias: str) -> str:
+    return f"models:/{name}@{alias}"

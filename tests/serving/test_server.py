@@ -1,0 +1,124 @@
+"""A real ``mlflow models serve`` process: good records answered as in-process, bad ones refused with a 4xx."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from pipeline.config import Params
+from pipeline.tracking import registry
+from tests.conftest import use_project
+from tests.repo_copy import command_env
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(pipeline_project: Path) -> Iterator[str]:
+    port = _free_port()
+    uri = registry.model_uri(Params.load(pipeline_project / "params.yaml").tracking.registered_model, "champion")
+    env = command_env(MLFLOW_TRACKING_URI=f"sqlite:///{pipeline_project / 'mlflow.db'}")
+    cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", uri, "--env-manager", "local",
+           "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=pipeline_project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited: {proc.stdout.read().decode()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/ping", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        else:
+            raise AssertionError("server did not answer /ping within 180 s")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _post(base: str, body: bytes) -> tuple[int, str]:
+    request = urllib.request.Request(f"{base}/invocations", data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def _records(project: Path, n: int = 4) -> list[dict]:
+    frame = pd.read_csv(project / "data" / "raw" / "teleconnect.csv", dtype=str).head(n).drop(columns="Churn")
+    return frame.to_dict(orient="records")
+
+
+def test_good_records_match_in_process_predictions(server: str, pipeline_project: Path, monkeypatch) -> None:
+    use_project(pipeline_project, monkeypatch)
+    records = _records(pipeline_project)
+    status, text = _post(server, json.dumps({"dataframe_records": records}).encode())
+    assert status == 200, text
+    served = pd.DataFrame(json.loads(text)["predictions"])
+    model = mlflow.pyfunc.load_model(registry.model_uri(Params.load().tracking.registered_model, "champion"))
+    local = model.predict(pd.DataFrame(records))
+    assert list(served["customerID"]) == list(local["customerID"])
+    assert served["churn_probability"].tolist() == pytest.approx(local["churn_probability"].tolist(), abs=1e-6)
+    assert served["churn"].tolist() == local["churn"].tolist()
+
+
+def _drop_column(records: list[dict]) -> None:
+    for record in records:
+        record.pop("tenure")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_drop_column, "missing column 'tenure'"),
+        (lambda rs: rs[1].pop("tenure"), "record 2: column 'tenure': value nan: missing value"),
+        (lambda rs: rs[1].update(Contract="Weekly"), "record 2: column 'Contract': value 'Weekly': unknown category"),
+        (
+            lambda rs: rs[1].update(MonthlyCharges="lots"),
+            "record 2: column 'MonthlyCharges': value 'lots': not a number",
+        ),
+        (lambda rs: rs[1].update(tenure=-4), "record 2: column 'tenure': value -4: out of range"),
+    ],
+)
+def test_bad_records_get_a_400_naming_the_problem(
+    server: str, pipeline_project: Path, change: Callable[[list[dict]], None], expected: str
+) -> None:
+    records = _records(pipeline_project, 2)
+    change(records)
+    status, text = _post(server, json.dumps({"dataframe_records": records}).encode())
+    assert status == 400, text
+    assert expected in json.loads(text)["message"]
+
+
+def test_empty_and_malformed_requests_get_a_400_and_the_server_keeps_serving(
+    server: str, pipeline_project: Path
+) -> None:
+    status, text = _post(server, json.dumps({"dataframe_records": []}).encode())
+    assert status == 400 and "no records" in json.loads(text)["message"]
+    status, text = _post(server, b'{"dataframe_records": [{"tenure": 3,')
+    assert 400 <= status < 500 and json.loads(text)["message"]
+    status, _ = _post(server, json.dumps({"dataframe_records": _records(pipeline_project, 1)}).encode())
+    assert status == 200

@@ -1,0 +1,107 @@
+"""evaluate: decisions from validation only, honest intervals, a registered champion that loads anywhere."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from pipeline.config import Params
+from pipeline.evaluation import compare
+from pipeline.tracking import registry
+from tests.conftest import use_project
+from tests.repo_copy import command_env
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def evaluated(pipeline_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    use_project(pipeline_project, monkeypatch)
+    return pipeline_project
+
+
+def test_decisions_do_not_depend_on_test_data() -> None:
+    """Threshold and calibration are fitted on validation: any test predictions give the same ones."""
+    cfg = Params.load(Path(__file__).resolve().parents[2] / "params.yaml").evaluate
+    rng = np.random.default_rng(0)
+    y_val = rng.integers(0, 2, 400)
+    p_val = np.clip(y_val * 0.3 + rng.random(400) * 0.7, 0, 1)
+    first = compare.fit_decision("m", "ann", cfg, y_val, p_val, rng.random(300))
+    second = compare.fit_decision("m", "ann", cfg, y_val, p_val, rng.random(300))
+    assert first.threshold == second.threshold
+    assert first.calibrator == second.calibrator
+
+
+def test_metrics_have_intervals_around_the_estimate_for_every_model(evaluated: Path) -> None:
+    report = json.loads((evaluated / "metrics" / "evaluate.json").read_text())
+    models = report["models"]
+    assert {"baseline", "sgd", "adam", "search", "logistic_regression", "gradient_boosting"} <= set(models)
+    for name, result in models.items():
+        for metric in ("accuracy", "precision", "recall", "f1", "macro_f1", "roc_auc", "pr_auc", "log_loss", "brier"):
+            ci = result["test"][metric]
+            assert ci["low"] <= ci["value"] <= ci["high"], (name, metric, ci)
+        if name != "baseline":
+            for metric in ("roc_auc", "f1"):
+                diff = result["vs_baseline"][metric]
+                assert diff["low"] <= diff["value"] <= diff["high"]
+    assert report["champion"] in models and models[report["champion"]]["kind"] == "ann"
+
+
+def test_champion_is_the_best_on_validation(evaluated: Path) -> None:
+    params = Params.load()
+    report = json.loads((evaluated / "metrics" / "evaluate.json").read_text())
+    criterion = params.evaluate.champion_criterion
+    cards = [json.loads(p.read_text()) for p in (evaluated / "models").rglob("candidate.json")]
+    best = min(cards, key=lambda c: c["summary"][criterion])  # the criterion is a loss
+    assert report["champion"] == best["name"]
+
+
+def test_registry_has_champion_and_baseline_with_tags(evaluated: Path) -> None:
+    name = Params.load().tracking.registered_model
+    champion = registry.by_alias(name, registry.CHAMPION)
+    baseline = registry.by_alias(name, registry.BASELINE)
+    assert champion.version != baseline.version
+    for key in ("data_md5", "git_commit", "threshold", "optimizer", "selection_criterion", "selection_value"):
+        assert key in champion.tags
+    assert baseline.tags["candidate"] == "baseline"
+    artifacts = MlflowClient().list_artifacts(champion.run_id, "model") if champion.run_id else []
+    assert artifacts or champion.source
+
+
+def test_champion_loads_in_a_fresh_process_outside_the_repository(evaluated: Path, tmp_path: Path) -> None:
+    records = pd.read_csv(evaluated / "data" / "raw" / "teleconnect.csv", dtype=str).head(5).drop(columns="Churn")
+    records.to_csv(tmp_path / "records.csv", index=False)
+    script = f"""
+import mlflow, pandas as pd
+model = mlflow.pyfunc.load_model("models:/{Params.load().tracking.registered_model}@champion")
+import pipeline
+print("PACKAGE", pipeline.__file__)
+out = model.predict(pd.read_csv("records.csv", dtype=str))
+print("ROWS", len(out), list(out.columns))
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            env=command_env(MLFLOW_TRACKING_URI=f"sqlite:///{evaluated / 'mlflow.db'}"))  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.startswith(("PACKAGE", "ROWS")))
+    assert "mlartifacts" in lines["PACKAGE"]  # the copy inside the model, not the repository's
+    assert lines["ROWS"] == "5 ['customerID', 'churn_probability', 'churn']"
+
+
+def test_blank_total_charges_is_scored_only_for_new_customers(evaluated: Path) -> None:
+    import mlflow
+
+    model = mlflow.pyfunc.load_model(registry.model_uri(Params.load().tracking.registered_model, "champion"))
+    records = pd.read_csv(evaluated / "data" / "raw" / "teleconnect.csv", dtype=str).head(2).drop(columns="Churn")
+    records.loc[0, ["tenure", "TotalCharges"]] = ["0", " "]
+    scored = model.predict(records)
+    assert 0 <= scored.loc[0, "churn_probability"] <= 1
+    records.loc[1, ["tenure", "TotalCharges"]] = ["5", ""]
+    with pytest.raises(Exception, match=r"record 2: column 'TotalCharges'.*blank is allowed only when tenure == 0"):
+        model.predict(records)
