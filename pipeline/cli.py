@@ -19,12 +19,13 @@ STAGES: dict[str, tuple[str, str]] = {
     "optimize": ("pipeline.stages.optimize", "tune each optimizer with equal budgets, then search the whole model"),
     "evaluate": ("pipeline.stages.evaluate", "score every model once on the test split; register the champion"),
     "optimize-worker": ("pipeline.stages.optimize_worker", "run trials of the optimize studies (one process)"),
+    "train": ("pipeline.stages.train", "train one model with a chosen optimizer and hyperparameters, logged to MLflow"),
     "score": ("pipeline.stages.score", "batch-score a CSV of raw customer records with the registered champion"),
 }
 
 
 # stages with options of their own: their module (light to import) defines configure(parser)
-WITH_OPTIONS = {"optimize-worker", "score"}
+WITH_OPTIONS = {"optimize-worker", "score", "train"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,13 +51,16 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         params = Params.load(args.params)
-        module = importlib.import_module(STAGES[args.stage][0])
-        options = {k: v for k, v in vars(args).items() if k not in {"params", "verbose", "stage"}}
-        module.run(params, **options)
+    except ValidationError as err:
+        print(f"error: {args.params} is not valid:\n{err}", file=sys.stderr)
+        return 2
+    options = {k: v for k, v in vars(args).items() if k not in {"params", "verbose", "stage"}}
+    try:
+        importlib.import_module(STAGES[args.stage][0]).run(params, **options)
     except DataContractError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except ValidationError as err:
-        print(f"error: {args.params} is not valid:\n{err}", file=sys.stderr)
+    except ValidationError as err:  # options that make an invalid model or optimizer
+        print(f"error: invalid options:\n{err}", file=sys.stderr)
         return 2
     return 0

@@ -84,9 +84,16 @@ def active_run_id() -> str:
 def log_trained_model(
     parent_run_id: str, name: str, trained: TrainedModel, model_path: Path, tags: Mapping[str, str]
 ) -> str:
-    """A nested run for one seed: parameters, per-epoch curves, validation metrics, the loss
-    curve, the validation confusion matrix and the saved ``.keras`` model."""
+    """A nested run for one seed of a configuration; returns its id."""
     run_id = start_child(parent_run_id, name, {**tags, "seed": str(trained.seed)})
+    record_trained_model(run_id, name, trained, model_path)
+    finish(run_id)
+    return run_id
+
+
+def record_trained_model(run_id: str, name: str, trained: TrainedModel, model_path: Path) -> None:
+    """Parameters, per-epoch curves, validation metrics, the loss curve, the validation
+    confusion matrix and the saved ``.keras`` model, into an existing run."""
     params = {**trained.candidate.flat_params(), "seed": trained.seed, "threshold": trained.threshold}
     val_metrics = {f"val_{k}": v for k, v in trained.val_metrics.items()}
     log_values(run_id, params=params, metrics={**val_metrics, "seconds": trained.seconds}, history=trained.history)
@@ -95,5 +102,3 @@ def log_trained_model(
     title = f"{name}: validation, threshold {trained.threshold:g}"
     log_figure(run_id, figures.confusion_matrix(counts, title), "confusion_matrix_validation.png")
     log_file(run_id, model_path, "model")
-    finish(run_id)
-    return run_id
