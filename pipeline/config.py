@@ -164,6 +164,32 @@ class EvaluateConfig(Section):
         return "loss" in self.champion_criterion
 
 
+class SegmentSpec(Section):
+    name: str
+    action: str
+
+
+class SegmentConfig(Section):
+    """Risk x value segments, and behavioural personas from an unsupervised clustering."""
+
+    risk_cut: float = Field(gt=0, lt=1)  # calibrated churn probability at or above which risk is high
+    value_column: str  # monthly revenue per customer
+    value_cut: float  # at or above which value is high
+    horizon_months: int = Field(gt=0)  # expected revenue at risk = probability x monthly value x horizon
+    segments: dict[Literal["high_risk_high_value", "high_risk_low_value", "low_risk_high_value",
+                           "low_risk_low_value"], SegmentSpec]  # fmt: skip
+    persona_columns: list[str] = Field(min_length=1)
+    persona_k: tuple[int, int]  # the number of personas is chosen by silhouette in this range
+    persona_seed: int
+
+    @field_validator("segments")
+    @classmethod
+    def _all_four(cls, value: dict[str, SegmentSpec]) -> dict[str, SegmentSpec]:
+        if len(value) != 4:
+            raise ValueError("segments needs all four risk x value cells")
+        return value
+
+
 class Params(Section):
     paths: PathsConfig
     tracking: TrackingConfig
@@ -171,6 +197,7 @@ class Params(Section):
     baseline: BaselineConfig
     optimize: OptimizeConfig
     evaluate: EvaluateConfig
+    segment: SegmentConfig
 
     _source: Path = PrivateAttr(PARAMS_FILE)
 

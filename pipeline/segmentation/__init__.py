@@ -1,0 +1,1 @@
+"""From churn scores to marketing segments: risk x value cells, lift, behavioural personas."""

@@ -1,0 +1,86 @@
+"""Segments partition the customers by the cut points and separate churners when the signal is real."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.config import Params, SegmentConfig
+from pipeline.data.contract import Purpose, validate_records
+from pipeline.data.schema import DataSchema
+from pipeline.segmentation import personas, segments
+from tests.conftest import REPO
+from tests.synthetic import make_customers
+
+Signal = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@pytest.fixture(scope="module")
+def cfg() -> SegmentConfig:
+    return Params.load(REPO / "params.yaml").segment
+
+
+@pytest.fixture(scope="module")
+def known_signal() -> Signal:
+    """Churn drawn from a probability we know, and a monthly value unrelated to it."""
+    rng = np.random.default_rng(3)
+    probability = rng.beta(1.2, 3.0, 5000)
+    churned = (rng.random(5000) < probability).astype(int)
+    value = rng.uniform(18, 120, 5000)
+    return probability, churned, value
+
+
+def test_every_customer_gets_exactly_one_segment_by_the_cut_points(cfg: SegmentConfig, known_signal: Signal) -> None:
+    probability, _, value = known_signal
+    cells = segments.cell(probability, value, cfg)
+    assert set(cells) == set(segments.CELLS)
+    high_risk = probability >= cfg.risk_cut
+    high_value = value >= cfg.value_cut
+    assert np.array_equal(np.char.startswith(cells.astype(str), "high_risk"), high_risk)
+    assert np.array_equal(np.char.endswith(cells.astype(str), "high_value"), high_value)
+    assigned = segments.assign(probability, value, cfg)
+    assert len(assigned) == len(probability) and assigned["segment"].notna().all()
+    assert set(assigned["segment"]) == {spec.name for spec in cfg.segments.values()}
+    np.testing.assert_allclose(assigned["revenue_at_risk"], probability * value * cfg.horizon_months)
+
+
+def test_actual_churn_is_higher_in_high_risk_segments(cfg: SegmentConfig, known_signal: Signal) -> None:
+    probability, churned, value = known_signal
+    assigned = segments.assign(probability, value, cfg)
+    table = segments.evidence(assigned["segment"], probability, churned, assigned["revenue_at_risk"].to_numpy())
+    rates = dict(zip(table["segment"], table["actual_churn_rate"], strict=True))
+    names = {cell: spec.name for cell, spec in cfg.segments.items()}
+    for high in ("high_risk_high_value", "high_risk_low_value"):
+        for low in ("low_risk_high_value", "low_risk_low_value"):
+            assert rates[names[high]] > rates[names[low]] + 0.2
+    assert table["customers"].sum() == len(probability)
+    assert table["share"].sum() == pytest.approx(1.0)
+
+
+def test_deciles_and_gains(known_signal: Signal) -> None:
+    probability, churned, _ = known_signal
+    table = segments.deciles(probability, churned)
+    assert table["customers"].sum() == len(probability)
+    assert table.loc[0, "lift"] > 2 > 1 > table.loc[9, "lift"]
+    assert table["cumulative_share_of_churners"].iloc[-1] == pytest.approx(1.0)
+    targeted, reached = segments.gains(probability, churned)
+    assert reached[0] == 0 and reached[-1] == pytest.approx(1.0)
+    assert np.all(np.diff(reached) >= 0)
+    assert reached[20] > targeted[20]  # better than random targeting
+    top = segments.churners_reached(probability, churned, 0.2)
+    assert top == pytest.approx(reached[20] * churned.sum(), abs=1)
+
+
+def test_personas_are_chosen_by_silhouette_and_survive_json(schema: DataSchema, cfg: SegmentConfig) -> None:
+    frame = validate_records(make_customers(schema, n=600, seed=8), schema, Purpose.TRAINING)
+    columns = {c: schema.categorical[c] for c in cfg.persona_columns}
+    fitted = personas.fit(frame, columns, (2, 4), seed=0)
+    assert set(fitted.silhouettes) == {2, 3, 4}
+    assert fitted.silhouettes[fitted.k] == max(fitted.silhouettes.values())
+    labels = fitted.assign(frame)
+    assert set(labels) <= set(range(1, fitted.k + 1)) and len(labels) == len(frame)
+    again = personas.Personas.from_json(fitted.to_json())
+    assert np.array_equal(again.assign(frame), labels)
+    described = fitted.describe(frame)
+    assert described["customers"].sum() == len(frame)
+    assert all(isinstance(d, str) and "=" in d for d in described["defining"])
