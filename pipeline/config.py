@@ -27,6 +27,7 @@ class PathsConfig(Section):
     models: Path
     metrics: Path
     plots: Path
+    reports: Path
     studies: Path
 
     def split(self, name: str) -> Path:

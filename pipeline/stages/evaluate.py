@@ -8,7 +8,6 @@ scikit-learn reference models. Registers the champion and the baseline as pyfunc
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import keras
 import mlflow
@@ -68,7 +67,7 @@ def run(params: Params) -> None:
         cfg.error_analysis.columns,
         cfg.error_analysis.bands,
     )
-    report_dir, plot_dir = Path("reports") / "evaluate", paths.plots / "evaluate"
+    report_dir, plot_dir = paths.reports / "evaluate", paths.plots / "evaluate"
     write_atomic(report_dir / "error_analysis.csv", lambda tmp: breakdown.to_csv(tmp, index=False))
 
     store.configure(params.tracking.experiment)
@@ -93,8 +92,9 @@ def run(params: Params) -> None:
         }
         versions = {}
         for alias, name in ((registry.CHAMPION, champion), (registry.BASELINE, "baseline")):
+            example = validation.frame.drop(columns=[schema.target.column]).head(3)
             versions[alias] = _register(
-                params, schema, stored[name], results[name], model_runs[name], alias, md5, summaries[name]
+                params, schema, stored[name], results[name], model_runs[name], alias, md5, summaries[name], example
             )
         mlflow.log_params({f"{alias}_version": v.version for alias, v in versions.items()})
 
@@ -133,11 +133,11 @@ def _register(
     alias: str,
     md5: str,
     summary: dict[str, float],
+    example: pd.DataFrame,
 ) -> ModelVersion:
-    """Log the pyfunc into the model's evaluate run and register it under the alias."""
+    """Log the pyfunc (``example``: raw validation records) into the model's evaluate run and
+    register it under the alias."""
     decision = Decision(threshold=result.threshold, calibrator=result.calibrator)
-    validation = pd.read_parquet(params.paths.split("validation"))
-    example = validation.drop(columns=[schema.target.column]).head(3)
     with mlflow.start_run(run_id=run_id, nested=True):
         info = log_pyfunc("model", schema, params.paths.preprocessor, stored.model_path, decision, example)
     criterion = params.evaluate.champion_criterion

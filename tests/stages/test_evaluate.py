@@ -71,8 +71,11 @@ def test_registry_has_champion_and_baseline_with_tags(evaluated: Path) -> None:
     for key in ("data_md5", "git_commit", "threshold", "optimizer", "selection_criterion", "selection_value"):
         assert key in champion.tags
     assert baseline.tags["candidate"] == "baseline"
-    artifacts = MlflowClient().list_artifacts(champion.run_id, "model") if champion.run_id else []
-    assert artifacts or champion.source
+    report = json.loads((evaluated / "metrics" / "evaluate.json").read_text())
+    assert champion.tags["candidate"] == report["champion"]
+    assert report["registry_versions"] == {"champion": int(champion.version), "baseline": int(baseline.version)}
+    evaluate_run = MlflowClient().get_run(champion.run_id)
+    assert evaluate_run.data.tags["model"] == report["champion"]  # registered from its evaluate run
 
 
 def test_champion_loads_in_a_fresh_process_outside_the_repository(evaluated: Path, tmp_path: Path) -> None:
