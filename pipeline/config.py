@@ -28,6 +28,7 @@ class PathsConfig(Section):
     metrics: Path
     plots: Path
     reports: Path
+    scored: Path
     studies: Path
 
     def split(self, name: str) -> Path:
@@ -182,6 +183,10 @@ class SegmentConfig(Section):
     persona_columns: list[str] = Field(min_length=1)
     persona_k: tuple[int, int]  # the number of personas is chosen by silhouette in this range
     persona_seed: int
+    shap_background: int = Field(gt=0)  # training rows the explainer compares against
+    shap_seed: int
+    top_shares: list[float] = Field(min_length=1)  # campaign sizes (share of customers) to compare models at
+    permutation_repeats: int = Field(gt=0)
 
     @field_validator("segments")
     @classmethod

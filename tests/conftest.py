@@ -48,6 +48,8 @@ SMALL_BUDGETS = {
         "comparison": {"optimizers": ["sgd", "adam"], "trials_per_optimizer": 3},
         "search": {"trials": 3, "units": [4, 16], "batch_sizes": [32, 64]},
     },
+    "evaluate": {"bootstrap": {"resamples": 200}},
+    "segment": {"persona_k": [2, 3], "shap_background": 20, "permutation_repeats": 2},
 }
 
 
@@ -65,9 +67,9 @@ def set_params(root: Path, changes: dict) -> None:
 
 @pytest.fixture(scope="session")
 def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchema) -> Path:
-    """The four stages once on synthetic data with tiny budgets. ``baseline`` and ``optimize``
+    """The stages once on synthetic data with tiny budgets. ``baseline`` and ``optimize``
     run while the test split is moved away, so a test split read before ``evaluate`` fails."""
-    from pipeline.stages import baseline, evaluate, optimize, prepare
+    from pipeline.stages import baseline, evaluate, optimize, prepare, segment
 
     root = tmp_path_factory.mktemp("pipeline") / "project"
     (root / "data" / "raw").mkdir(parents=True)
@@ -85,6 +87,7 @@ def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchem
         assert not test_split.exists()
         hidden.rename(test_split)
         evaluate.run(Params.load())
+        segment.run(Params.load())
     return root
 
 

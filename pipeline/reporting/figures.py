@@ -134,3 +134,29 @@ def before_after(
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
     return fig
+
+
+def gains_chart(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str) -> Figure:
+    """Cumulative share of churners reached against share of customers targeted, by risk."""
+    fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
+    for label, (targeted, reached) in curves.items():
+        ax.plot(targeted * 100, reached * 100, label=label)
+    ax.plot([0, 100], [0, 100], color="grey", linestyle=":", label="random targeting")
+    ax.set(xlabel="customers targeted, riskiest first (%)", ylabel="churners reached (%)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def shap_summary(values: np.ndarray, data: np.ndarray, columns: Sequence[str], base: float, kind: str) -> Figure:
+    """SHAP's own bar (mean |value|) or beeswarm plot, as a figure to save."""
+    import shap
+
+    explanation = shap.Explanation(values=values, base_values=np.full(len(values), base), data=data,
+                                   feature_names=list(columns))  # fmt: skip
+    plt.figure(figsize=(8, 6))
+    plot = shap.plots.bar if kind == "bar" else shap.plots.beeswarm
+    plot(explanation, max_display=12, show=False)
+    fig = plt.gcf()
+    fig.tight_layout()
+    return fig

@@ -92,3 +92,23 @@ def reasons(explanations: Explanations, rows: pd.DataFrame, schema: DataSchema, 
             said.append(f"{subject}: {effect} churn risk")
         sentences.append(said)
     return sentences
+
+
+def permutation_importance(
+    probability: Probability, codec: Codec, rows: pd.DataFrame, y: np.ndarray, repeats: int, seed: int
+) -> pd.Series:
+    """Mean drop in ROC-AUC when one raw column is shuffled (a model-agnostic cross-check of SHAP)."""
+    from pipeline.evaluation.metrics import roc_auc
+
+    rng = np.random.default_rng(seed)
+    z = codec.encode(rows)
+    reference = roc_auc(y, probability(codec.decode(z)))
+    drops = {}
+    for j, col in enumerate(codec.columns):
+        losses = []
+        for _ in range(repeats):
+            shuffled = z.copy()
+            shuffled[:, j] = rng.permutation(shuffled[:, j])
+            losses.append(reference - roc_auc(y, probability(codec.decode(shuffled))))
+        drops[col] = float(np.mean(losses))
+    return pd.Series(drops).sort_values(ascending=False)

@@ -1,0 +1,50 @@
+"""segment: every customer scored once, evidence from the test split, a run linked to the champion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from pipeline.config import Params
+from tests.conftest import use_project
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def segmented(pipeline_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    use_project(pipeline_project, monkeypatch)
+    return pipeline_project
+
+
+def test_scored_file_covers_every_customer_once_and_marks_test_rows(segmented: Path) -> None:
+    params = Params.load()
+    scored = pd.read_csv(segmented / "data" / "scored" / "customers.csv")
+    raw = pd.read_csv(segmented / "data" / "raw" / "teleconnect.csv", dtype=str)
+    assert sorted(scored["customerID"]) == sorted(raw["customerID"])
+    test_ids = set(pd.read_parquet(segmented / "data" / "prepared" / "test.parquet")["customerID"])
+    assert set(scored.loc[scored["unseen_in_training"], "customerID"]) == test_ids
+    assert set(scored["segment"]) <= {spec.name for spec in params.segment.segments.values()}
+    assert scored[["reason_1", "reason_2", "reason_3"]].notna().all().all()
+    assert scored["persona"].between(1, params.segment.persona_k[1]).all()
+    high = scored["churn_probability"] >= params.segment.risk_cut
+    high_names = {params.segment.segments[c].name for c in ("high_risk_high_value", "high_risk_low_value")}
+    assert scored.loc[high, "segment"].isin(high_names).all()
+
+
+def test_evidence_and_run_link_to_the_champion(segmented: Path) -> None:
+    summary = json.loads((segmented / "metrics" / "segment.json").read_text())
+    evidence = pd.read_csv(segmented / "reports" / "segment" / "segments_test.csv")
+    test_rows = len(pd.read_parquet(segmented / "data" / "prepared" / "test.parquet"))
+    assert evidence["customers"].sum() == test_rows  # evidence is from the test split only
+    assert set(summary["churners_reached_test"]["top_20pct"]) == {"champion", "baseline"}
+    versions = json.loads((segmented / "metrics" / "evaluate.json").read_text())["registry_versions"]
+    [run] = mlflow.search_runs(experiment_names=["otomoto-churn-ann"], filter_string="tags.stage = 'segment'",
+                               output_format="list")  # fmt: skip
+    assert run.data.tags["champion_version"] == str(versions["champion"])
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id)}
+    assert {"gains.png", "shap_bar.png", "shap_beeswarm.png", "tables", "summary.json"} <= artifacts
