@@ -91,6 +91,13 @@ def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchem
     return root
 
 
+@pytest.fixture
+def in_pipeline_project(pipeline_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Inside the trained synthetic project (its folder, its MLflow store), for one test."""
+    use_project(pipeline_project, monkeypatch)
+    return pipeline_project
+
+
 def use_project(root: Path, mp: pytest.MonkeyPatch) -> None:
     """Work inside a project: its folder, its MLflow store."""
     mp.chdir(root)

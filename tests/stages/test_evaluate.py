@@ -15,16 +15,9 @@ from mlflow.tracking import MlflowClient
 from pipeline.config import Params
 from pipeline.evaluation import compare
 from pipeline.tracking import registry
-from tests.conftest import use_project
 from tests.repo_copy import command_env
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def evaluated(pipeline_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    use_project(pipeline_project, monkeypatch)
-    return pipeline_project
 
 
 def test_decisions_do_not_depend_on_test_data() -> None:
@@ -39,8 +32,8 @@ def test_decisions_do_not_depend_on_test_data() -> None:
     assert first.calibrator == second.calibrator
 
 
-def test_metrics_have_intervals_around_the_estimate_for_every_model(evaluated: Path) -> None:
-    report = json.loads((evaluated / "metrics" / "evaluate.json").read_text())
+def test_metrics_have_intervals_around_the_estimate_for_every_model(in_pipeline_project: Path) -> None:
+    report = json.loads((in_pipeline_project / "metrics" / "evaluate.json").read_text())
     models = report["models"]
     assert {"baseline", "sgd", "adam", "search", "logistic_regression", "gradient_boosting"} <= set(models)
     for name, result in models.items():
@@ -54,16 +47,16 @@ def test_metrics_have_intervals_around_the_estimate_for_every_model(evaluated: P
     assert report["champion"] in models and models[report["champion"]]["kind"] == "ann"
 
 
-def test_champion_is_the_best_on_validation(evaluated: Path) -> None:
+def test_champion_is_the_best_on_validation(in_pipeline_project: Path) -> None:
     params = Params.load()
-    report = json.loads((evaluated / "metrics" / "evaluate.json").read_text())
+    report = json.loads((in_pipeline_project / "metrics" / "evaluate.json").read_text())
     criterion = params.evaluate.champion_criterion
-    cards = [json.loads(p.read_text()) for p in (evaluated / "models").rglob("candidate.json")]
+    cards = [json.loads(p.read_text()) for p in (in_pipeline_project / "models").rglob("candidate.json")]
     best = min(cards, key=lambda c: c["summary"][criterion])  # the criterion is a loss
     assert report["champion"] == best["name"]
 
 
-def test_registry_has_champion_and_baseline_with_tags(evaluated: Path) -> None:
+def test_registry_has_champion_and_baseline_with_tags(in_pipeline_project: Path) -> None:
     name = Params.load().tracking.registered_model
     champion = registry.by_alias(name, registry.CHAMPION)
     baseline = registry.by_alias(name, registry.BASELINE)
@@ -71,15 +64,17 @@ def test_registry_has_champion_and_baseline_with_tags(evaluated: Path) -> None:
     for key in ("data_md5", "git_commit", "threshold", "optimizer", "selection_criterion", "selection_value"):
         assert key in champion.tags
     assert baseline.tags["candidate"] == "baseline"
-    report = json.loads((evaluated / "metrics" / "evaluate.json").read_text())
+    report = json.loads((in_pipeline_project / "metrics" / "evaluate.json").read_text())
     assert champion.tags["candidate"] == report["champion"]
     assert report["registry_versions"] == {"champion": int(champion.version), "baseline": int(baseline.version)}
     evaluate_run = MlflowClient().get_run(champion.run_id)
     assert evaluate_run.data.tags["model"] == report["champion"]  # registered from its evaluate run
 
 
-def test_champion_loads_in_a_fresh_process_outside_the_repository(evaluated: Path, tmp_path: Path) -> None:
-    records = pd.read_csv(evaluated / "data" / "raw" / "teleconnect.csv", dtype=str).head(5).drop(columns="Churn")
+def test_champion_loads_in_a_fresh_process_outside_the_repository(in_pipeline_project: Path, tmp_path: Path) -> None:
+    records = (
+        pd.read_csv(in_pipeline_project / "data" / "raw" / "teleconnect.csv", dtype=str).head(5).drop(columns="Churn")
+    )
     records.to_csv(tmp_path / "records.csv", index=False)
     script = f"""
 import mlflow, pandas as pd
@@ -89,19 +84,21 @@ print("PACKAGE", pipeline.__file__)
 out = model.predict(pd.read_csv("records.csv", dtype=str))
 print("ROWS", len(out), list(out.columns))
 """
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                            env=command_env(MLFLOW_TRACKING_URI=f"sqlite:///{evaluated / 'mlflow.db'}"))  # fmt: skip
+    env = command_env(MLFLOW_TRACKING_URI=f"sqlite:///{in_pipeline_project / 'mlflow.db'}")
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.startswith(("PACKAGE", "ROWS")))
     assert "mlartifacts" in lines["PACKAGE"]  # the copy inside the model, not the repository's
     assert lines["ROWS"] == "5 ['customerID', 'churn_probability', 'churn']"
 
 
-def test_blank_total_charges_is_scored_only_for_new_customers(evaluated: Path) -> None:
+def test_blank_total_charges_is_scored_only_for_new_customers(in_pipeline_project: Path) -> None:
     import mlflow
 
     model = mlflow.pyfunc.load_model(registry.model_uri(Params.load().tracking.registered_model, "champion"))
-    records = pd.read_csv(evaluated / "data" / "raw" / "teleconnect.csv", dtype=str).head(2).drop(columns="Churn")
+    records = (
+        pd.read_csv(in_pipeline_project / "data" / "raw" / "teleconnect.csv", dtype=str).head(2).drop(columns="Churn")
+    )
     records.loc[0, ["tenure", "TotalCharges"]] = ["0", " "]
     scored = model.predict(records)
     assert 0 <= scored.loc[0, "churn_probability"] <= 1

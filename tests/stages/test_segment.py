@@ -10,23 +10,16 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Params
-from tests.conftest import use_project
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def segmented(pipeline_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    use_project(pipeline_project, monkeypatch)
-    return pipeline_project
-
-
-def test_scored_file_covers_every_customer_once_and_marks_test_rows(segmented: Path) -> None:
+def test_scored_file_covers_every_customer_once_and_marks_test_rows(in_pipeline_project: Path) -> None:
     params = Params.load()
-    scored = pd.read_csv(segmented / "data" / "scored" / "customers.csv")
-    raw = pd.read_csv(segmented / "data" / "raw" / "teleconnect.csv", dtype=str)
+    scored = pd.read_csv(in_pipeline_project / "data" / "scored" / "customers.csv")
+    raw = pd.read_csv(in_pipeline_project / "data" / "raw" / "teleconnect.csv", dtype=str)
     assert sorted(scored["customerID"]) == sorted(raw["customerID"])
-    test_ids = set(pd.read_parquet(segmented / "data" / "prepared" / "test.parquet")["customerID"])
+    test_ids = set(pd.read_parquet(in_pipeline_project / "data" / "prepared" / "test.parquet")["customerID"])
     assert set(scored.loc[scored["unseen_in_training"], "customerID"]) == test_ids
     assert set(scored["segment"]) <= {spec.name for spec in params.segment.segments.values()}
     assert scored[["reason_1", "reason_2", "reason_3"]].notna().all().all()
@@ -36,13 +29,13 @@ def test_scored_file_covers_every_customer_once_and_marks_test_rows(segmented: P
     assert scored.loc[high, "segment"].isin(high_names).all()
 
 
-def test_evidence_and_run_link_to_the_champion(segmented: Path) -> None:
-    summary = json.loads((segmented / "metrics" / "segment.json").read_text())
-    evidence = pd.read_csv(segmented / "reports" / "segment" / "segments_test.csv")
-    test_rows = len(pd.read_parquet(segmented / "data" / "prepared" / "test.parquet"))
+def test_evidence_and_run_link_to_the_champion(in_pipeline_project: Path) -> None:
+    summary = json.loads((in_pipeline_project / "metrics" / "segment.json").read_text())
+    evidence = pd.read_csv(in_pipeline_project / "reports" / "segment" / "segments_test.csv")
+    test_rows = len(pd.read_parquet(in_pipeline_project / "data" / "prepared" / "test.parquet"))
     assert evidence["customers"].sum() == test_rows  # evidence is from the test split only
     assert set(summary["churners_reached_test"]["top_20pct"]) == {"champion", "baseline"}
-    versions = json.loads((segmented / "metrics" / "evaluate.json").read_text())["registry_versions"]
+    versions = json.loads((in_pipeline_project / "metrics" / "evaluate.json").read_text())["registry_versions"]
     [run] = mlflow.search_runs(experiment_names=["otomoto-churn-ann"], filter_string="tags.stage = 'segment'",
                                output_format="list")  # fmt: skip
     assert run.data.tags["champion_version"] == str(versions["champion"])

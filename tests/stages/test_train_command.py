@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
@@ -11,7 +9,7 @@ from mlflow.tracking import MlflowClient
 from pipeline.cli import main
 from pipeline.config import Params
 from pipeline.stages.train import candidate_from_options
-from tests.conftest import REPO, use_project
+from tests.conftest import REPO
 
 
 def test_options_replace_only_what_they_name() -> None:
@@ -27,8 +25,8 @@ def test_options_replace_only_what_they_name() -> None:
 
 
 @pytest.mark.slow
-def test_train_logs_a_run_with_curves(pipeline_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_project(pipeline_project, monkeypatch)
+@pytest.mark.usefixtures("in_pipeline_project")
+def test_train_logs_a_run_with_curves() -> None:
     assert main(["train", "--optimizer", "adam", "--lr", "0.003", "--epochs", "4", "--seed", "2"]) == 0
     [run] = mlflow.search_runs(
         experiment_names=["otomoto-churn-ann"], filter_string="tags.stage = 'train'", output_format="list"

@@ -14,15 +14,9 @@ from pipeline.config import Params
 from pipeline.data.prepared import data_md5
 from pipeline.stages import baseline
 from pipeline.tuning import studies
-from tests.conftest import REPO, use_project
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def trained_project(pipeline_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    use_project(pipeline_project, monkeypatch)
-    return pipeline_project
 
 
 def _runs(root: Path) -> list:
@@ -37,18 +31,18 @@ def test_the_test_split_is_not_a_dependency_of_training_stages() -> None:
     assert any("test.parquet" in out for out in stages["prepare"]["outs"])
 
 
-def test_training_stages_ran_without_the_test_split(trained_project: Path) -> None:
+def test_training_stages_ran_without_the_test_split(in_pipeline_project: Path) -> None:
     # the fixture hid the test split while baseline and optimize ran, and checked it stayed hidden
-    assert (trained_project / "metrics" / "baseline.json").exists()
-    assert (trained_project / "metrics" / "optimize.json").exists()
+    assert (in_pipeline_project / "metrics" / "baseline.json").exists()
+    assert (in_pipeline_project / "metrics" / "optimize.json").exists()
     for label in ("sgd", "adam", "search"):
-        card = trained_project / "models" / "candidates" / label / "candidate.json"
+        card = in_pipeline_project / "models" / "candidates" / label / "candidate.json"
         assert card.exists()
         assert (card.parent / "seed-0.keras").exists() and (card.parent / "seed-1.keras").exists()
 
 
-def test_baseline_runs_nest_seeds_with_epoch_curves_and_figures(trained_project: Path) -> None:
-    runs = _runs(trained_project)
+def test_baseline_runs_nest_seeds_with_epoch_curves_and_figures(in_pipeline_project: Path) -> None:
+    runs = _runs(in_pipeline_project)
     parent = min((r for r in runs if r.info.run_name == "baseline"), key=lambda r: r.info.start_time)
     seeds = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     assert sorted(r.info.run_name for r in seeds) == ["baseline-seed-0", "baseline-seed-1"]
@@ -62,11 +56,11 @@ def test_baseline_runs_nest_seeds_with_epoch_curves_and_figures(trained_project:
     assert "val_roc_auc_mean" in parent.data.metrics
 
 
-def test_every_trial_is_a_nested_run_with_its_optuna_state(trained_project: Path) -> None:
-    runs = _runs(trained_project)
+def test_every_trial_is_a_nested_run_with_its_optuna_state(in_pipeline_project: Path) -> None:
+    runs = _runs(in_pipeline_project)
     by_id = {r.info.run_id: r for r in runs}
     [comparison] = [r for r in runs if r.info.run_name == "optimizer-comparison"]
-    params = Params.load(trained_project / "params.yaml")
+    params = Params.load(in_pipeline_project / "params.yaml")
     storage = studies.open_storage(params)
     for plan in studies.plan_studies(params, data_md5(params.paths)):
         [study_run] = [
@@ -93,7 +87,7 @@ def test_every_trial_is_a_nested_run_with_its_optuna_state(trained_project: Path
         assert by_id[study_run.info.run_id].data.metrics["trials"] == plan.budget
 
 
-def test_baseline_is_deterministic(trained_project: Path) -> None:
-    first = (trained_project / "metrics" / "baseline.json").read_text()
+def test_baseline_is_deterministic(in_pipeline_project: Path) -> None:
+    first = (in_pipeline_project / "metrics" / "baseline.json").read_text()
     baseline.run(Params.load())
-    assert (trained_project / "metrics" / "baseline.json").read_text() == first
+    assert (in_pipeline_project / "metrics" / "baseline.json").read_text() == first
