@@ -10,11 +10,12 @@ import mlflow
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.models.model import ModelInfo
-from mlflow.types.schema import AnyType, ColSpec, Schema
+from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema
 
 import pipeline
+from pipeline.config import SegmentConfig
 from pipeline.data.schema import DataSchema
-from pipeline.serving.scorer import DECISION_FILE, Decision
+from pipeline.serving.scorer import BACKGROUND_FILE, DECISION_FILE, SEGMENTS_FILE, Decision
 
 # what the pyfunc imports at serving time, pinned to the versions it was logged with
 SERVING_PACKAGES = (
@@ -44,8 +45,12 @@ def signature(schema: DataSchema) -> ModelSignature:
         ColSpec("string", schema.id_column, required=False),
         ColSpec("double", "churn_probability"),
         ColSpec("long", "churn"),
+        ColSpec("string", "segment", required=False),
+        ColSpec("string", "action", required=False),
+        ColSpec("string", "reasons", required=False),  # with params {"reasons": true}
     ]
-    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+    params = ParamSchema([ParamSpec("reasons", "boolean", False)])
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs), params=params)
 
 
 def requirements() -> list[str]:
@@ -59,12 +64,17 @@ def log_pyfunc(
     keras_model: Path,
     decision: Decision,
     input_example: pd.DataFrame,
+    segmentation: SegmentConfig,
+    background: pd.DataFrame,
 ) -> ModelInfo:
-    """Log the model into the active run; it loads anywhere ``pipeline`` is not installed."""
+    """Log the model into the active run; it loads anywhere ``pipeline`` is not installed.
+    ``background``: raw training records that SHAP reasons are computed against."""
     package_dir = Path(pipeline.__file__).parent
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "schema.json").write_text(schema.to_json())
         (Path(tmp) / DECISION_FILE).write_text(decision.to_json())
+        (Path(tmp) / SEGMENTS_FILE).write_text(segmentation.model_dump_json(indent=2))
+        background.to_csv(Path(tmp) / BACKGROUND_FILE, index=False)
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=str(package_dir / "serving" / "model_code.py"),
@@ -73,6 +83,8 @@ def log_pyfunc(
                 "preprocessor": str(preprocessor),
                 "keras_model": str(keras_model),
                 "decision": str(Path(tmp) / DECISION_FILE),
+                "segmentation": str(Path(tmp) / SEGMENTS_FILE),
+                "background": str(Path(tmp) / BACKGROUND_FILE),
             },
             code_paths=[str(package_dir)],
             signature=signature(schema),

@@ -15,7 +15,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from pipeline.data.contract import DataContractError
 
-ARTIFACTS = ("schema", "preprocessor", "keras_model", "decision")
+ARTIFACTS = ("schema", "preprocessor", "keras_model", "decision", "segmentation", "background")
 
 
 class ChurnModel(mlflow.pyfunc.PythonModel):
@@ -23,15 +23,23 @@ class ChurnModel(mlflow.pyfunc.PythonModel):
         from pipeline.serving.scorer import Scorer
 
         files = context.artifacts
-        self.scorer = Scorer.from_files(files["schema"], files["preprocessor"], files["keras_model"], files["decision"])
+        self.scorer = Scorer.from_files(
+            files["schema"],
+            files["preprocessor"],
+            files["keras_model"],
+            files["decision"],
+            files.get("segmentation"),
+            files.get("background"),
+        )
 
     def predict(
         self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)
+        reasons = bool((params or {}).get("reasons", False))
         try:
-            return self.scorer.score(model_input, source="request")
+            return self.scorer.score(model_input, source="request", reasons=reasons)
         except DataContractError as err:
             # INVALID_PARAMETER_VALUE: the scoring server answers 400 with this message
             raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from None

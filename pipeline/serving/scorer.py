@@ -15,12 +15,16 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from pipeline.config import SegmentConfig
 from pipeline.data.contract import Purpose, check_records
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation.calibration import Calibrator
 from pipeline.features.preprocessing import Preprocessor
+from pipeline.segmentation import segments
 
 DECISION_FILE = "decision.json"
+SEGMENTS_FILE = "segments.json"
+BACKGROUND_FILE = "background.csv"
 
 
 @dataclass(frozen=True)
@@ -42,33 +46,80 @@ class Decision:
 
 
 class Scorer:
-    def __init__(self, schema: DataSchema, preprocessor: Preprocessor, model: keras.Model, decision: Decision) -> None:
+    def __init__(
+        self,
+        schema: DataSchema,
+        preprocessor: Preprocessor,
+        model: keras.Model,
+        decision: Decision,
+        segmentation: SegmentConfig | None = None,
+        background: pd.DataFrame | None = None,
+    ) -> None:
         self.schema = schema
         self.preprocessor = preprocessor
         self.model = model
         self.decision = decision
+        self.segmentation = segmentation  # risk x value segments, when the model was registered with them
+        self.background = background  # training rows SHAP compares against, for reasons on request
         # one traced graph for any batch size: a single record costs a graph call, not model.predict's setup
         signature = [tf.TensorSpec([None, preprocessor.n_features], tf.float32)]
         self._forward = tf.function(lambda x: model(x, training=False)[:, 0], input_signature=signature)
 
     @classmethod
-    def from_files(cls, schema: Path, preprocessor: Path, model: Path, decision: Path) -> Scorer:
+    def from_files(
+        cls,
+        schema: Path,
+        preprocessor: Path,
+        model: Path,
+        decision: Path,
+        segmentation: Path | None = None,
+        background: Path | None = None,
+    ) -> Scorer:
         return cls(
             DataSchema.from_json(Path(schema).read_text()),
             Preprocessor.load(preprocessor),
             keras.saving.load_model(model, compile=False),
             Decision.from_json(Path(decision).read_text()),
+            SegmentConfig.model_validate_json(Path(segmentation).read_text()) if segmentation else None,
+            pd.read_csv(background, dtype=str, keep_default_na=False) if background else None,
         )
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         p = self._forward(tf.constant(x, tf.float32)).numpy().astype("float64")
         return self.decision.calibrator.apply(p) if self.decision.calibrator else p
 
-    def score(self, records: pd.DataFrame, source: str = "input") -> pd.DataFrame:
-        """Validate (raising DataContractError with every violation), encode, predict."""
+    def probability_of(self, columns: dict[str, np.ndarray]) -> np.ndarray:
+        """Validated raw columns -> calibrated churn probability."""
+        return self.probabilities(self.preprocessor.transform(columns))
+
+    def score(self, records: pd.DataFrame, source: str = "input", reasons: bool = False) -> pd.DataFrame:
+        """Validate (raising DataContractError with every violation), encode, predict; add the
+        segment when the model has segmentation, and three reasons per record on request."""
         columns, _ = check_records(records, self.schema, Purpose.SCORING, source=source)
-        p = self.probabilities(self.preprocessor.transform(columns))
-        result = {"churn_probability": p, "churn": (p >= self.decision.threshold).astype("int64")}
+        p = self.probability_of(columns)
+        result: dict[str, np.ndarray] = {
+            "churn_probability": p,
+            "churn": (p >= self.decision.threshold).astype("int64"),
+        }
         if self.schema.id_column in columns:
             result = {self.schema.id_column: columns[self.schema.id_column], **result}
+        if self.segmentation is not None:
+            cfg = self.segmentation
+            assigned = segments.assign(p, columns[cfg.value_column], cfg)
+            result["segment"] = assigned["segment"].to_numpy()
+            result["action"] = assigned["action"].to_numpy()
+        if reasons:
+            result["reasons"] = np.asarray(["; ".join(r) for r in self.reasons(columns)], dtype=object)
         return pd.DataFrame(result)
+
+    def reasons(self, columns: dict[str, np.ndarray]) -> list[list[str]]:
+        """Three SHAP reasons per record (costs tens of milliseconds a record)."""
+        from pipeline.segmentation import explain
+
+        if self.background is None:
+            raise ValueError("this model was registered without a background sample, so it cannot explain")
+        background, _ = check_records(self.background, self.schema, Purpose.SCORING, source="background")
+        rows = pd.DataFrame({c: columns[c] for c in self.schema.feature_columns})
+        codec = explain.Codec(self.schema)
+        values = explain.explain(self.probability_of, codec, pd.DataFrame(background), rows, seed=0)
+        return explain.reasons(values, rows, self.schema)

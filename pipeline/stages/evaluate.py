@@ -93,8 +93,19 @@ def run(params: Params) -> None:
         versions = {}
         for alias, name in ((registry.CHAMPION, champion), (registry.BASELINE, "baseline")):
             example = validation.frame.drop(columns=[schema.target.column]).head(3)
+            seg = params.segment
+            background = train.frame[schema.feature_columns].sample(seg.shap_background, random_state=seg.shap_seed)
             versions[alias] = _register(
-                params, schema, stored[name], results[name], model_runs[name], alias, md5, summaries[name], example
+                params,
+                schema,
+                stored[name],
+                results[name],
+                model_runs[name],
+                alias,
+                md5,
+                summaries[name],
+                example,
+                background,
             )
         mlflow.log_params({f"{alias}_version": v.version for alias, v in versions.items()})
 
@@ -134,12 +145,15 @@ def _register(
     md5: str,
     summary: dict[str, float],
     example: pd.DataFrame,
+    background: pd.DataFrame,
 ) -> ModelVersion:
     """Log the pyfunc (``example``: raw validation records) into the model's evaluate run and
     register it under the alias."""
     decision = Decision(threshold=result.threshold, calibrator=result.calibrator)
     with mlflow.start_run(run_id=run_id, nested=True):
-        info = log_pyfunc("model", schema, params.paths.preprocessor, stored.model_path, decision, example)
+        info = log_pyfunc(
+            "model", schema, params.paths.preprocessor, stored.model_path, decision, example, params.segment, background
+        )
     criterion = params.evaluate.champion_criterion
     tags = {
         "data_md5": md5,

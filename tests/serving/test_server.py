@@ -83,6 +83,21 @@ def test_good_records_match_in_process_predictions(server: str, pipeline_project
     assert list(served["customerID"]) == list(local["customerID"])
     assert served["churn_probability"].tolist() == pytest.approx(local["churn_probability"].tolist(), abs=1e-6)
     assert served["churn"].tolist() == local["churn"].tolist()
+    segment_names = {spec.name for spec in Params.load().segment.segments.values()}
+    assert served["segment"].notna().all() and set(served["segment"]) <= segment_names
+    assert served["segment"].tolist() == local["segment"].tolist()
+
+
+def test_reasons_on_request(server: str, pipeline_project: Path) -> None:
+    records = _records(pipeline_project, 2)
+    status, text = _post(server, json.dumps({"dataframe_records": records, "params": {"reasons": True}}).encode())
+    assert status == 200, text
+    served = json.loads(text)["predictions"]
+    for row in served:
+        said = row["reasons"].split("; ")
+        assert len(said) == 3 and all(s.endswith(("raises churn risk", "lowers churn risk")) for s in said)
+    status, text = _post(server, json.dumps({"dataframe_records": records}).encode())
+    assert "reasons" not in json.loads(text)["predictions"][0]  # only when asked: it costs milliseconds
 
 
 def _drop_column(records: list[dict]) -> None:

@@ -89,7 +89,7 @@ print("ROWS", len(out), list(out.columns))
     assert result.returncode == 0, result.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.startswith(("PACKAGE", "ROWS")))
     assert "mlartifacts" in lines["PACKAGE"]  # the copy inside the model, not the repository's
-    assert lines["ROWS"] == "5 ['customerID', 'churn_probability', 'churn']"
+    assert lines["ROWS"] == "5 ['customerID', 'churn_probability', 'churn', 'segment', 'action']"
 
 
 def test_blank_total_charges_is_scored_only_for_new_customers(in_pipeline_project: Path) -> None:
