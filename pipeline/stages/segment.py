@@ -136,6 +136,13 @@ def run(params: Params) -> None:
         "importance_rank_correlation": float(
             importance["shap_rank"].corr(importance["permutation_rank"], method="spearman")
         ),
+        # columns whose rank differs by 3 or more between SHAP (all customers, probability scale)
+        # and permutation importance (validation, ROC-AUC): where the two methods tell different stories
+        "importance_disagreements": {
+            col: {"shap_rank": int(r["shap_rank"]), "permutation_rank": int(r["permutation_rank"])}
+            for col, r in importance.iterrows()
+            if abs(r["shap_rank"] - r["permutation_rank"]) >= 3
+        },
     }
     write_json(paths.metrics / "segment.json", summary)
 

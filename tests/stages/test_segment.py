@@ -35,6 +35,9 @@ def test_evidence_and_run_link_to_the_champion(in_pipeline_project: Path) -> Non
     test_rows = len(pd.read_parquet(in_pipeline_project / "data" / "prepared" / "test.parquet"))
     assert evidence["customers"].sum() == test_rows  # evidence is from the test split only
     assert set(summary["churners_reached_test"]["top_20pct"]) == {"champion", "baseline"}
+    importance = pd.read_csv(in_pipeline_project / "reports" / "segment" / "importance.csv").set_index("column")
+    disagreeing = {c for c, r in importance.iterrows() if abs(r["shap_rank"] - r["permutation_rank"]) >= 3}
+    assert set(summary["importance_disagreements"]) == disagreeing
     versions = json.loads((in_pipeline_project / "metrics" / "evaluate.json").read_text())["registry_versions"]
     [run] = mlflow.search_runs(experiment_names=["otomoto-churn-ann"], filter_string="tags.stage = 'segment'",
                                output_format="list")  # fmt: skip
