@@ -60,7 +60,12 @@ class Scorer:
         self.model = model
         self.decision = decision
         self.segmentation = segmentation  # risk x value segments, when the model was registered with them
-        self.background = background  # training rows SHAP compares against, for reasons on request
+        # training rows SHAP compares against, for reasons on request; checked once, here, not per request
+        self.background = (
+            pd.DataFrame(check_records(background, schema, Purpose.SCORING, source="background")[0])
+            if background is not None
+            else None
+        )
         # one traced graph for any batch size: a single record costs a graph call, not model.predict's setup
         signature = [tf.TensorSpec([None, preprocessor.n_features], tf.float32)]
         self._forward = tf.function(lambda x: model(x, training=False)[:, 0], input_signature=signature)
@@ -118,8 +123,7 @@ class Scorer:
 
         if self.background is None:
             raise ValueError("this model was registered without a background sample, so it cannot explain")
-        background, _ = check_records(self.background, self.schema, Purpose.SCORING, source="background")
         rows = pd.DataFrame({c: columns[c] for c in self.schema.feature_columns})
         codec = explain.Codec(self.schema)
-        values = explain.explain(self.probability_of, codec, pd.DataFrame(background), rows, seed=0)
+        values = explain.explain(self.probability_of, codec, self.background, rows, seed=0)
         return explain.reasons(values, rows, self.schema)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 import mlflow
-import numpy as np
 import pandas as pd
 
 from pipeline.config import Params
@@ -41,11 +40,9 @@ def run(params: Params) -> None:
     champion = _scorer(f"models:/{name}/{versions[registry.CHAMPION]}")
     baseline = _scorer(f"models:/{name}/{versions[registry.BASELINE]}")
 
-    def champion_probability(columns: dict[str, np.ndarray]) -> np.ndarray:
-        return champion.probabilities(champion.preprocessor.transform(columns))
-
+    champion_probability = champion.probability_of
     p = champion_probability({c: customers[c].to_numpy() for c in schema.feature_columns})
-    p_base = baseline.probabilities(baseline.preprocessor.transform(customers))
+    p_base = baseline.probability_of({c: customers[c].to_numpy() for c in schema.feature_columns})
     value = customers[cfg.value_column].to_numpy(dtype="float64")
     assigned = segments.assign(p, value, cfg)
 
