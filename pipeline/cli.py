@@ -19,6 +19,10 @@ STAGES: dict[str, tuple[str, str]] = {
     "optimize": ("pipeline.stages.optimize", "tune each optimizer with equal budgets, then search the whole model"),
     "evaluate": ("pipeline.stages.evaluate", "score every model once on the test split; register the champion"),
     "segment": ("pipeline.stages.segment", "segments, personas and SHAP reasons for every customer; evidence on test"),
+    "report": (
+        "pipeline.stages.report",
+        "render docs/REPORT.md, its figures and the draw.io diagrams from the registry",
+    ),
     "optimize-worker": ("pipeline.stages.optimize_worker", "run trials of the optimize studies (one process)"),
     "train": ("pipeline.stages.train", "train one model with a chosen optimizer and hyperparameters, logged to MLflow"),
     "score": ("pipeline.stages.score", "batch-score a CSV of raw customer records with the registered champion"),

@@ -196,6 +196,16 @@ class SegmentConfig(Section):
         return value
 
 
+class ReportConfig(Section):
+    """Where the rendered report, its figures and the draw.io diagrams go (all committed)."""
+
+    document: Path
+    figures: Path  # images the report embeds: copied from MLflow artifacts, diagrams rendered
+    diagrams: Path  # draw.io sources, one per diagram
+    dvc_file: Path  # the pipeline diagram is drawn from it
+    profile_columns: int = Field(gt=0)  # categorical columns shown in "the customer base": widest churn spread
+
+
 class Params(Section):
     paths: PathsConfig
     tracking: TrackingConfig
@@ -204,6 +214,7 @@ class Params(Section):
     optimize: OptimizeConfig
     evaluate: EvaluateConfig
     segment: SegmentConfig
+    report: ReportConfig
 
     _source: Path = PrivateAttr(PARAMS_FILE)
 

@@ -67,13 +67,14 @@ def set_params(root: Path, changes: dict) -> None:
 
 @pytest.fixture(scope="session")
 def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchema) -> Path:
-    """The stages once on synthetic data with tiny budgets. ``baseline`` and ``optimize``
+    """The stages (prepare to report) once on synthetic data with tiny budgets. ``baseline`` and ``optimize``
     run while the test split is moved away, so a test split read before ``evaluate`` fails."""
-    from pipeline.stages import baseline, evaluate, optimize, prepare, segment
+    from pipeline.stages import baseline, evaluate, optimize, prepare, report, segment
 
     root = tmp_path_factory.mktemp("pipeline") / "project"
     (root / "data" / "raw").mkdir(parents=True)
     shutil.copy(REPO / "params.yaml", root / "params.yaml")
+    shutil.copy(REPO / "dvc.yaml", root / "dvc.yaml")
     shutil.copy(REPO / "data" / "schema.yaml", root / "data" / "schema.yaml")
     write_csv(make_customers(schema, n=500, seed=21), root / "data" / "raw" / "teleconnect.csv")
     set_params(root, SMALL_BUDGETS)
@@ -88,6 +89,7 @@ def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchem
         hidden.rename(test_split)
         evaluate.run(Params.load())
         segment.run(Params.load())
+        report.run(Params.load())
     return root
 
 

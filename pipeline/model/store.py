@@ -27,6 +27,7 @@ class StoredCandidate:
     selected_seed: int
     summary: dict[str, float]
     seeds: dict[int, dict[str, float]]
+    run_id: str | None  # the MLflow run that trained it: the report follows the registry back to it
 
     @property
     def model_path(self) -> Path:
@@ -64,4 +65,5 @@ def load(directory: Path) -> StoredCandidate:
         selected_seed=int(card["selected_seed"]),
         summary=card["summary"],
         seeds={int(k): v for k, v in card["seeds"].items()},
+        run_id=card.get("mlflow_run_id"),
     )

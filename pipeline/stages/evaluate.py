@@ -88,7 +88,8 @@ def run(params: Params) -> None:
             runs.log_figure(parent.info.run_id, fig, file)
         mlflow.log_artifact(str(report_dir / "error_analysis.csv"))
         model_runs = {
-            name: _log_model_run(parent.info.run_id, result, tags, champion, test.y) for name, result in results.items()
+            name: _log_model_run(parent.info.run_id, result, tags, champion, test.y, stored.get(name))
+            for name, result in results.items()
         }
         versions = {}
         for alias, name in ((registry.CHAMPION, champion), (registry.BASELINE, "baseline")):
@@ -117,8 +118,18 @@ def _predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
     return np.asarray(model(x, training=False))[:, 0].astype("float64")
 
 
-def _log_model_run(parent_id: str, result: ModelResult, tags: dict, champion: str, y_test: np.ndarray) -> str:
+def _log_model_run(
+    parent_id: str,
+    result: ModelResult,
+    tags: dict,
+    champion: str,
+    y_test: np.ndarray,
+    trained: StoredCandidate | None,
+) -> str:
+    """A nested run per model; ``training_run_id`` links a network to the run that trained it."""
     model_tags = {**tags, "model": result.name, "kind": result.kind, "champion": str(result.name == champion)}
+    if trained is not None and trained.run_id:
+        model_tags["training_run_id"] = trained.run_id
     run_id = runs.start_child(parent_id, f"evaluate-{result.name}", model_tags)
     values: dict[str, float] = {}
     for metric, v in result.test.items():

@@ -101,14 +101,18 @@ def _log_and_retrain(
     seeds, threshold = params.baseline.seeds, params.baseline.threshold
     result = train_over_seeds(plan.label, candidate, data, seeds, threshold)
     directory = params.paths.models / "candidates" / plan.label
-    model_store.save(directory, result, extra={"study": plan.name, "best_trial": study.best_trial.number})
+    model_store.save(
+        directory,
+        result,
+        extra={"study": plan.name, "best_trial": study.best_trial.number, "mlflow_run_id": study_run},
+    )
     seed_tags = {**tags, "study": plan.kind, "optimizer": candidate.optimizer.name, "kind": "retrain"}
     for trained in result.runs:
         path = directory / f"seed-{trained.seed}.keras"
         runs.log_trained_model(study_run, f"{plan.label}-seed-{trained.seed}", trained, path, seed_tags)
     write_curves(params.paths.plots / "optimize" / f"{plan.label}.csv", result.selected.history)
     summary = result.summary()
-    runs.log_values(study_run, metrics=summary)
+    runs.log_values(study_run, metrics={**summary, "selected_seed": result.selected.seed})
     log.info(
         "%s: val_log_loss %.4f ± %.4f, val_roc_auc %.4f ± %.4f over %d seeds",
         plan.label,

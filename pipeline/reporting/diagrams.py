@@ -1,0 +1,363 @@
+"""The project's diagrams, each built from the thing it shows: ``dvc.yaml``, the Keras models,
+``params.yaml`` and the registry's evidence. Layout is computed; nothing is placed by hand."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import keras
+import yaml
+
+from pipeline.config import Params
+from pipeline.reporting.diagram import Diagram, Node, column, wrap
+
+GAP_X, GAP_Y, LANE = 60.0, 30.0, 16.0
+
+
+# ---- the pipeline, from dvc.yaml ------------------------------------------------------------
+def pipeline(dvc_file: Path, params: Mapping) -> Diagram:
+    """Stages as boxes in dependency layers, left to right; an edge wherever one stage's output
+    is another's dependency. External inputs (files no stage produces) on the left."""
+    stages = _interpolated_stages(dvc_file, params)
+    outs = {name: _paths(stage.get("outs", [])) + _paths(stage.get("metrics", [])) for name, stage in stages.items()}
+    producers: dict[str, list[str]] = {name: [] for name in stages}
+    external: dict[str, list[str]] = {}
+    for name, stage in stages.items():
+        for dep in stage.get("deps", []):
+            if dep.startswith("pipeline/") or dep.endswith(".py") or dep == "dvc.yaml":
+                continue  # code, drawn as the stage's own box
+            found = [p for p, paths in outs.items() if any(dep == o or dep.startswith(f"{o}/") for o in paths)]
+            if found:
+                producers[name] += [p for p in found if p not in producers[name]]
+            else:
+                external.setdefault(dep, []).append(name)
+
+    layer: dict[str, int] = {}
+    for name in stages:  # dvc.yaml lists stages in an order DVC accepts; layers by longest path
+        layer[name] = 1 + max((layer[p] for p in producers[name]), default=0)
+
+    # an input many stages read (the data contract) is named in their boxes, not drawn as many crossing edges
+    shared = {path for path, users in external.items() if len(users) > 1}
+    drawn = [path for path in external if path not in shared]
+    diagram = Diagram("pipeline", "The DVC pipeline (from dvc.yaml)")
+    for i, path in enumerate(drawn):
+        diagram.nodes.append(Node(f"in{i}", [Path(path).name, path], "data").fit())
+    for name, stage in stages.items():
+        reads = [path for path in shared if name in external[path]]
+        lines = [
+            name,
+            stage["cmd"],
+            *_listing("writes", sorted(outs[name]), per_line=2),
+            *_listing("params", stage.get("params", [])),
+            *_listing("also reads", reads),
+        ]
+        diagram.nodes.append(Node(name, lines, "stage").fit())
+
+    columns: dict[int, list[Node]] = {0: [diagram.node(f"in{i}") for i in range(len(drawn))]}
+    for name in stages:
+        columns.setdefault(layer[name], []).append(diagram.node(name))
+    heights = {k: sum(n.height for n in col) + GAP_Y * (len(col) - 1) for k, col in columns.items()}
+    tallest = max(heights.values())
+    x = 0.0
+    for k in sorted(columns):
+        col = columns[k]
+        column(col, x, (tallest - heights[k]) / 2, GAP_Y)
+        x += max(n.width for n in col) + GAP_X
+    bottom = max(n.y + n.height for n in diagram.nodes)
+
+    lanes = 0
+    for i, path in enumerate(drawn):
+        for user in external[path]:
+            lanes += layer[user] > 1
+            _layered_edge(diagram, f"in{i}", user, layer, 0, bottom + lanes * LANE)
+    for name in stages:
+        for producer in producers[name]:
+            lanes += layer[name] - layer[producer] > 1
+            _layered_edge(diagram, producer, name, layer, layer[producer], bottom + lanes * LANE)
+
+    note = Node(
+        "mlflow",
+        [
+            "MLflow tracking store and Model Registry (mlflow.db, mlartifacts/)",
+            "every stage logs a run; evaluate registers @champion and @baseline; report reads them",
+        ],
+        "store",
+        bold_first=True,
+    ).fit()
+    note.x, note.y = 0.0, bottom + (lanes + 1) * LANE + GAP_Y
+    diagram.nodes.append(note)
+    return diagram
+
+
+def _layered_edge(diagram: Diagram, source: str, target: str, layer: dict, source_layer: int, lane_y: float) -> None:
+    """Adjacent layers: a straight edge. Longer: down to a lane below every box, along it, up into the target."""
+    if layer[target] - source_layer <= 1:
+        diagram.connect(source, target)
+        return
+    a, b = diagram.node(source), diagram.node(target)
+    diagram.connect(
+        source,
+        target,
+        exit=(0.5, 1.0),
+        entry=(0.5, 1.0),
+        waypoints=[(a.port(0.5, 1.0)[0], lane_y), (b.port(0.5, 1.0)[0], lane_y)],
+    )
+
+
+def _interpolated_stages(dvc_file: Path, params: Mapping) -> dict[str, dict]:
+    def value(match: re.Match) -> str:
+        node: object = params
+        for key in match.group(1).split("."):
+            node = node[key]  # type: ignore[index]
+        return str(node)
+
+    text = re.sub(r"\$\{([\w.]+)\}", value, dvc_file.read_text())
+    return yaml.safe_load(text)["stages"]
+
+
+def _paths(entries: Sequence) -> list[str]:
+    return [next(iter(e)) if isinstance(e, dict) else str(e) for e in entries]
+
+
+def _listing(label: str, items: Sequence[str], per_line: int = 3) -> list[str]:
+    if not items:
+        return []
+    chunks = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return [f"{label}: {chunks[0]}", *chunks[1:]]
+
+
+# ---- network architectures, from the Keras models --------------------------------------------
+def architectures(models: Mapping[str, keras.Model]) -> Diagram:
+    """One column per model: its layers as Keras built them, with units, activation and weights."""
+    diagram = Diagram("architectures", "Baseline and champion networks (from the trained Keras models)")
+    x = 0.0
+    for title, model in models.items():
+        key = re.sub(r"\W+", "_", title.split(":")[0]).strip("_").lower()
+        header = Node(f"{key}-title", [title, f"{model.count_params():,} weights"], "title").fit()
+        nodes = [header, Node(f"{key}-input", [f"input: {model.input_shape[-1]} features"], "data").fit()]
+        for i, layer in enumerate(model.layers):
+            nodes.append(Node(f"{key}-layer{i}", _layer_lines(layer), "stage").fit())
+        width = max(n.width for n in nodes)
+        for node in nodes[1:]:
+            node.width = width
+        column(nodes, x, 0.0, GAP_Y)
+        for upper, lower in itertools.pairwise(nodes):
+            diagram.connect(upper.id, lower.id, exit=(0.5, 1.0), entry=(0.5, 0.0))
+        diagram.nodes += nodes
+        x += width + 2 * GAP_X
+    return diagram
+
+
+def _layer_lines(layer: keras.layers.Layer) -> list[str]:
+    config = layer.get_config()
+    kind = type(layer).__name__
+    if kind == "Dense":
+        lines = [f"Dense {config['units']}, {config['activation']}"]
+        regularizer = config.get("kernel_regularizer")
+        if regularizer:
+            lines.append(f"L2 {regularizer['config']['l2']:.2g}")
+    elif kind == "Dropout":
+        lines = [f"Dropout {config['rate']:.2f}"]
+    else:
+        lines = [kind]
+    lines.append(f"{layer.count_params():,} weights")
+    return lines
+
+
+# ---- the optimizer study design, from params.yaml -------------------------------------------
+def study_design(params: Params) -> Diagram:
+    opt, seeds = params.optimize, params.baseline.seeds
+    seed_text = f"seeds {seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else f"seeds {seeds}"
+    width = 330.0
+    comparison = [
+        Node(
+            "comparison",
+            [
+                "Fair comparison",
+                *wrap(
+                    f"{len(opt.comparison.optimizers)} optimizers x {opt.comparison.trials_per_optimizer} trials each: "
+                    + ", ".join(opt.comparison.optimizers),
+                    width,
+                ),
+                "same architecture, data and budget",
+            ],
+        ),
+        Node(
+            "search",
+            [
+                "Full search",
+                f"{opt.search.trials} trials over layers {opt.search.hidden_layers}, units {opt.search.units},",
+                f"dropout, L2, batch norm, batch size, imbalance {'/'.join(opt.search.imbalance)}",
+                "and all optimizers",
+            ],
+        ),
+    ]
+    for node in comparison:
+        node.fit(min_width=width)
+    trial = Node(
+        "trial",
+        [
+            "Each trial (Optuna)",
+            f"TPE sampler (seed {opt.sampler_seed}, {opt.sampler_startup_trials} random start-up trials)",
+            f"train on the train split, at most {opt.epochs} epochs,"
+            f" early stopping after {opt.early_stopping_patience}",
+            f"objective: validation log loss; median pruner after {opt.pruner.startup_trials} trials,"
+            f" {opt.pruner.warmup_epochs} warm-up epochs",
+            "every trial a nested MLflow run",
+        ],
+    ).fit()
+    retrain = Node(
+        "retrain",
+        [
+            "Best configuration of each study",
+            f"retrained over the baseline's {seed_text}: mean and spread",
+            "on validation; a candidate per study",
+        ],
+        "good",
+    ).fit()
+    choose = Node(
+        "choose",
+        [
+            "evaluate: champion by validation",
+            f"criterion {params.evaluate.champion_criterion}",
+            "test split read once, after every choice",
+        ],
+        "decision",
+    ).fit()
+    diagram = Diagram("study_design", "How the optimizers are compared")
+    left, right = comparison
+    left.x, left.y = 0.0, 0.0
+    right.x, right.y = left.width + GAP_X, 0.0
+    right.height = left.height = max(left.height, right.height)
+    span = right.x + right.width
+    y = left.height + GAP_Y * 1.5
+    for node in (trial, retrain, choose):
+        node.x, node.y = (span - node.width) / 2, y
+        y += node.height + GAP_Y * 1.5
+    diagram.nodes += [left, right, trial, retrain, choose]
+    diagram.connect("comparison", "trial", exit=(0.5, 1.0), entry=(0.25, 0.0))
+    diagram.connect("search", "trial", exit=(0.5, 1.0), entry=(0.75, 0.0))
+    diagram.connect("trial", "retrain", exit=(0.5, 1.0), entry=(0.5, 0.0))
+    diagram.connect("retrain", "choose", exit=(0.5, 1.0), entry=(0.5, 0.0))
+    return diagram
+
+
+# ---- segmentation logic ---------------------------------------------------------------------
+def segmentation(params: Params, actual_churn: Mapping[str, float]) -> Diagram:
+    """The risk x value grid with each cell's action and its actual churn on test."""
+    seg = params.segment
+    diagram = Diagram("segmentation", "From churn probability to a campaign")
+    score = Node(
+        "score",
+        [
+            "Champion: calibrated churn probability p",
+            f"value v = {seg.value_column}",
+        ],
+        "store",
+    ).fit()
+    cell_width = 300.0
+    keys = {
+        ("high", "high"): "high_risk_high_value",
+        ("high", "low"): "high_risk_low_value",
+        ("low", "high"): "low_risk_high_value",
+        ("low", "low"): "low_risk_low_value",
+    }
+    row_labels = {"high": f"p >= {seg.risk_cut:g}", "low": f"p < {seg.risk_cut:g}"}
+    col_labels = {"high": f"v >= {seg.value_cut:g}", "low": f"v < {seg.value_cut:g}"}
+    cells = {}
+    for (risk, value), key in keys.items():
+        segment = seg.segments[key]
+        churn = actual_churn.get(segment.name)
+        lines = [segment.name, *wrap(segment.action, cell_width)]
+        if churn is not None:
+            lines.append(f"actual churn on test: {100 * churn:.1f} %")
+        cells[(risk, value)] = Node(f"cell-{risk}-{value}", lines, "good" if risk == "low" else "decision").fit(
+            min_width=cell_width + 20
+        )
+    height = max(c.height for c in cells.values())
+    width = max(c.width for c in cells.values())
+    rows = {k: Node(f"row-{k}", [f"{k} risk", row_labels[k]], "header").fit(min_height=height) for k in row_labels}
+    cols = {k: Node(f"col-{k}", [f"{k} value", col_labels[k]], "header").fit(min_width=width) for k in col_labels}
+    label_width = max(r.width for r in rows.values())
+    score.x, score.y = label_width + GAP_X / 2 + width - score.width / 2, 0.0
+    top = score.height + GAP_Y * 1.5
+    for j, value in enumerate(("high", "low")):
+        cols[value].x, cols[value].y = label_width + GAP_X / 2 + j * (width + 10), top
+        cols[value].height = max(c.height for c in cols.values())
+    grid_top = top + cols["high"].height + 10
+    for i, risk in enumerate(("high", "low")):
+        rows[risk].x, rows[risk].y = 0.0, grid_top + i * (height + 10)
+        rows[risk].width = label_width
+        for j, value in enumerate(("high", "low")):
+            cell = cells[(risk, value)]
+            cell.width, cell.height = width, height
+            cell.x, cell.y = label_width + GAP_X / 2 + j * (width + 10), grid_top + i * (height + 10)
+    diagram.nodes += [score, *cols.values(), *rows.values(), *cells.values()]
+    diagram.connect("score", "col-high", exit=(0.3, 1.0), entry=(0.5, 0.0))
+    diagram.connect("score", "col-low", exit=(0.7, 1.0), entry=(0.5, 0.0))
+    return diagram
+
+
+# ---- the serving path -----------------------------------------------------------------------
+def serving(registered_model: str, threshold: float, calibration: str) -> Diagram:
+    steps = [
+        ("client", ["Client", "POST /invocations with customer records (JSON)"], "data"),
+        ("server", ["mlflow models serve", f"models:/{registered_model}@champion (pyfunc, code + weights)"], "store"),
+        ("contract", ["Data contract", "data/schema.yaml: types, ranges, categories"], "stage"),
+        ("features", ["Preprocessing", "one-hot and scaling fitted on the train split"], "stage"),
+        ("network", ["Network", "traced Keras forward pass"], "stage"),
+        ("calibrate", ["Calibration", f"{calibration}, fitted on validation"], "stage"),
+        ("decide", ["Decision", f"churn if p >= {threshold:.3f} (threshold from validation)"], "stage"),
+        ("segment", ["Segment and action", "risk x value cell; SHAP reasons on request"], "stage"),
+        ("reply", ["HTTP 200", "probability, churn, segment, action (, reasons)"], "good"),
+    ]
+    nodes = [Node(key, lines, kind).fit() for key, lines, kind in steps]
+    width = max(n.width for n in nodes)
+    for node in nodes:
+        node.width = width
+    column(nodes, 0.0, 0.0, GAP_Y)
+    contract = nodes[2]
+    reject = Node(
+        "reject", ["HTTP 400", "names every bad row, column, value and rule;", "the server keeps serving"], "decision"
+    ).fit()
+    reject.x, reject.y = contract.x + contract.width + GAP_X, contract.y + (contract.height - reject.height) / 2
+    diagram = Diagram("serving", "The serving path")
+    diagram.nodes += [*nodes, reject]
+    for upper, lower in itertools.pairwise(nodes):
+        diagram.connect(upper.id, lower.id, exit=(0.5, 1.0), entry=(0.5, 0.0))
+    diagram.connect("contract", "reject", exit=(1.0, 0.5), entry=(0.0, 0.5), dashed=True)
+    return diagram
+
+
+# ---- a results summary, filled from the registry --------------------------------------------
+def results(title: str, metric_rows: Sequence[Sequence[str]], segment_rows: Sequence[Sequence[str]]) -> Diagram:
+    """Two small tables as cells: before/after metrics and the segments."""
+    diagram = Diagram("results", "Results summary (from the registry)")
+    head = Node("title", [title], "title").fit()
+    diagram.nodes.append(head)
+    y = head.height + 10
+    y = _grid(diagram, "metrics", metric_rows, 0.0, y) + GAP_Y
+    _grid(diagram, "segments", segment_rows, 0.0, y)
+    return diagram
+
+
+def _grid(diagram: Diagram, key: str, rows: Sequence[Sequence[str]], x: float, y: float) -> float:
+    cells = [
+        [
+            Node(f"{key}-{i}-{j}", [text], "header" if i == 0 or j == 0 else "cell", bold_first=i == 0).fit()
+            for j, text in enumerate(row)
+        ]
+        for i, row in enumerate(rows)
+    ]
+    widths = [max(row[j].width for row in cells) for j in range(len(cells[0]))]
+    height = max(c.height for row in cells for c in row)
+    for i, row in enumerate(cells):
+        left = x
+        for j, cell in enumerate(row):
+            cell.x, cell.y, cell.width, cell.height = left, y + i * height, widths[j], height
+            left += widths[j]
+        diagram.nodes += row
+    return y + len(cells) * height

@@ -1,0 +1,186 @@
+"""What the report is made of, gathered from the MLflow Model Registry and the runs it leads to.
+
+The chain is followed by links the stages record, never by "the latest run": the ``champion``
+and ``baseline`` aliases name model versions; a version's run is its ``evaluate-<model>`` run,
+whose parent is the ``evaluate`` run and whose ``training_run_id`` tag is the run that trained
+the network (a study run of ``optimize``, or the ``baseline`` run). The ``segment`` run is the
+one tagged with the champion's version; the ``prepare`` run, the one tagged with its data md5.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow.entities import Run
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+from pipeline.tracking import registry
+
+
+class EvidenceError(RuntimeError):
+    """The registry or a run the report needs is missing: says which link of the chain broke."""
+
+
+@dataclass(frozen=True)
+class Study:
+    """One optimize study: its run (best configuration, budget, retrain summary) and its retrained seeds."""
+
+    label: str
+    run: Run
+    seed_runs: list[Run]
+    selected_seed: int
+
+    def selected_run(self) -> Run:
+        return next(r for r in self.seed_runs if r.data.tags.get("seed") == str(self.selected_seed))
+
+
+@dataclass
+class Evidence:
+    registered_model: str
+    versions: dict[str, ModelVersion]  # alias -> version
+    evaluate_run: Run
+    model_runs: dict[str, Run]  # model name -> its evaluate-<model> run
+    baseline_run: Run
+    baseline_seed_runs: list[Run]
+    comparison_run: Run
+    search_run: Run
+    studies: dict[str, Study]  # optimizer label or "search" -> study
+    segment_run: Run
+    segment_summary: dict
+    segment_tables: dict[str, pd.DataFrame]
+    prepare_run: Run
+    error_analysis: pd.DataFrame
+    histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # run id -> metric -> per epoch
+
+    @property
+    def champion(self) -> str:
+        return self.evaluate_run.data.params["champion"]
+
+    def model_of(self, alias: str) -> str:
+        return self.versions[alias].tags["candidate"]
+
+
+def gather(registered_model: str, workdir: Path) -> Evidence:
+    """Follow the registry's aliases to every run the report needs; artifacts go under ``workdir``."""
+    client = MlflowClient()
+    versions = {}
+    for alias in (registry.CHAMPION, registry.BASELINE):
+        try:
+            versions[alias] = client.get_model_version_by_alias(registered_model, alias)
+        except mlflow.exceptions.MlflowException as err:
+            raise EvidenceError(
+                f"registered model {registered_model!r} has no version with alias {alias!r}: run `dvc repro` "
+                f"(the evaluate stage registers it) against tracking store {mlflow.get_tracking_uri()}"
+            ) from err
+
+    champion_model_run = client.get_run(versions[registry.CHAMPION].run_id)
+    evaluate_run = client.get_run(_parent_id(champion_model_run))
+    model_runs = {r.data.tags["model"]: r for r in _children(client, evaluate_run)}
+
+    baseline_run = client.get_run(_training_run_id(model_runs["baseline"]))
+    studies: dict[str, Study] = {}
+    parents: dict[str, Run] = {}
+    for name, run in model_runs.items():
+        if name == "baseline" or run.data.tags.get("kind") != "ann":
+            continue
+        study_run = client.get_run(_training_run_id(run))
+        parent = client.get_run(_parent_id(study_run))
+        parents[parent.data.tags["study"]] = parent
+        seeds = [r for r in _children(client, study_run) if r.data.tags.get("kind") == "retrain"]
+        studies[name] = Study(name, study_run, seeds, int(study_run.data.metrics["selected_seed"]))
+    missing = {"comparison", "search"} - parents.keys()
+    if missing:
+        raise EvidenceError(f"evaluate run {evaluate_run.info.run_id} has no candidate from the {missing} studies")
+
+    champion_version = versions[registry.CHAMPION].version
+    segment_run = _newest(
+        client,
+        evaluate_run.info.experiment_id,
+        f"tags.stage = 'segment' and tags.champion_version = '{champion_version}'",
+        f"no segment run for champion version {champion_version}: run the segment stage",
+    )
+    data_md5 = versions[registry.CHAMPION].tags["data_md5"]
+    prepare_run = _newest(
+        client,
+        evaluate_run.info.experiment_id,
+        f"tags.stage = 'prepare' and tags.data_md5 = '{data_md5}'",
+        f"no prepare run for data md5 {data_md5}",
+    )
+    segment_dir = Path(
+        mlflow.artifacts.download_artifacts(run_id=segment_run.info.run_id, dst_path=str(workdir / "segment"))
+    )
+    tables = {p.stem: pd.read_csv(p) for p in sorted((segment_dir / "tables").glob("*.csv"))}
+    summary = json.loads((segment_dir / "summary.json").read_text())
+
+    baseline_seeds = _children(client, baseline_run)
+    evidence = Evidence(
+        registered_model=registered_model,
+        versions=versions,
+        evaluate_run=evaluate_run,
+        model_runs=model_runs,
+        baseline_run=baseline_run,
+        baseline_seed_runs=baseline_seeds,
+        comparison_run=parents["comparison"],
+        search_run=parents["search"],
+        studies=studies,
+        segment_run=segment_run,
+        segment_summary=summary,
+        segment_tables=tables,
+        prepare_run=prepare_run,
+        error_analysis=pd.read_csv(download(evaluate_run, "error_analysis.csv", workdir / "error_analysis.csv")),
+    )
+    curve_runs = [*baseline_seeds, *(s.selected_run() for s in studies.values())]
+    for run in curve_runs:
+        evidence.histories[run.info.run_id] = {
+            key: [m.value for m in sorted(client.get_metric_history(run.info.run_id, key), key=lambda m: m.step)]
+            for key in ("train_loss", "val_loss")
+        }
+    return evidence
+
+
+def download(run: Run, artifact: str, destination: Path) -> Path:
+    """One artifact of a run, copied to ``destination`` (a file path)."""
+    local = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path=artifact))
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination.write_bytes(local.read_bytes())
+    return destination
+
+
+def _children(client: MlflowClient, parent: Run) -> list[Run]:
+    found = client.search_runs(
+        [parent.info.experiment_id],
+        f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{parent.info.run_id}'",
+        max_results=1000,
+        order_by=["attributes.start_time ASC"],
+    )
+    return list(found)
+
+
+def _parent_id(run: Run) -> str:
+    try:
+        return run.data.tags[MLFLOW_PARENT_RUN_ID]
+    except KeyError:
+        raise EvidenceError(f"run {run.info.run_id} ({run.info.run_name}) has no parent run") from None
+
+
+def _training_run_id(run: Run) -> str:
+    try:
+        return run.data.tags["training_run_id"]
+    except KeyError:
+        raise EvidenceError(
+            f"run {run.info.run_id} ({run.info.run_name}) does not name the run that trained its model "
+            "(tag training_run_id): it predates this version of the pipeline; run `dvc repro`"
+        ) from None
+
+
+def _newest(client: MlflowClient, experiment_id: str, filter_string: str, missing: str) -> Run:
+    found = client.search_runs([experiment_id], filter_string, max_results=1, order_by=["attributes.start_time DESC"])
+    if not found:
+        raise EvidenceError(missing)
+    return found[0]

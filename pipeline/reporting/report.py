@@ -1,0 +1,283 @@
+"""The Markdown report: evidence from the registry, tables, figures and diagrams, into a Jinja2 template.
+
+Every number comes from the gathered runs. The narrative's judgements ("better", "within
+noise") are computed here from those numbers, so the text changes when the results do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import keras
+import mlflow
+import yaml
+
+from pipeline.config import Params
+from pipeline.data.schema import DataSchema
+from pipeline.reporting import diagrams, figures, tables
+from pipeline.reporting.evidence import Evidence, download
+from pipeline.tracking import registry
+
+TEMPLATE = "report.md.j2"
+
+# images copied from the runs: (run, artifact path) -> file name under the figures folder
+ARTIFACT_FIGURES = {
+    "before_after.png": ("evaluate", "before_after.png"),
+    "roc_pr_curves.png": ("evaluate", "roc_pr_curves.png"),
+    "reliability.png": ("evaluate", "reliability.png"),
+    "convergence_tuned.png": ("comparison", "convergence.png"),
+    "seeds_roc_auc.png": ("comparison", "seeds_roc_auc.png"),
+    "seeds_log_loss.png": ("comparison", "seeds_log_loss.png"),
+    "search_history.png": ("search", "optuna/optimization_history.png"),
+    "search_importances.png": ("search", "optuna/param_importances.png"),
+    "confusion_baseline.png": ("model:baseline", "confusion_matrix_test.png"),
+    "confusion_champion.png": ("model:champion", "confusion_matrix_test.png"),
+    "gains.png": ("segment", "gains.png"),
+    "shap_bar.png": ("segment", "shap_bar.png"),
+    "shap_beeswarm.png": ("segment", "shap_beeswarm.png"),
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    path: str  # relative to the report
+    source: str | None = None  # the draw.io file a diagram image was drawn from
+
+
+def render(params: Params, evidence: Evidence, workdir: Path) -> str:
+    """Write figures and diagrams, then return the report's text."""
+    cfg = params.report
+    document_dir = cfg.document.parent
+    images = _artifact_figures(evidence, cfg.figures, document_dir)
+    images["loss_curves.png"] = _loss_figure(evidence, cfg.figures, document_dir)
+    images |= _diagrams(params, evidence, workdir, document_dir)
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("pipeline.reporting", "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    built = _tables(params, evidence, workdir)
+    schema = DataSchema.from_yaml(params.paths.schema_file)
+    context = {
+        "tables": {t.id: t.markdown() for t in built.values()},
+        "fig": images,
+        "facts": facts(params, evidence, built) | {"feature_columns": len(schema.feature_columns)},
+        "params": params,
+        "evidence": evidence,
+        "tracking_uri": mlflow.get_tracking_uri(),
+    }
+    return environment.get_template(TEMPLATE).render(**context)
+
+
+def _tables(params: Params, evidence: Evidence, workdir: Path) -> dict[str, tables.Table]:
+    actions = {spec.name: spec.action for spec in params.segment.segments.values()}
+    built = [
+        tables.provenance(evidence),
+        tables.splits(evidence),
+        customer_base(evidence, workdir, params.report.profile_columns),
+        tables.baseline_validation(evidence),
+        tables.convergence(evidence),
+        tables.optimizers(evidence),
+        tables.search_configuration(evidence),
+        tables.before_after(evidence),
+        tables.paired(evidence),
+        tables.models_on_test(evidence),
+        tables.calibration(evidence),
+        tables.errors(evidence),
+        tables.segments(evidence, actions),
+        tables.churners_reached(evidence),
+        tables.personas(evidence),
+        tables.drivers(evidence),
+        tables.importance(evidence),
+    ]
+    return {t.id: t for t in built}
+
+
+def customer_base(evidence: Evidence, workdir: Path, columns: int) -> tables.Table:
+    """The training split's categorical columns whose levels differ most in churn rate."""
+    profile = json.loads(download(evidence.prepare_run, "prepare.json", workdir / "prepare.json").read_text())
+    spread = {
+        col: max(v["churn_rate"] for v in levels.values()) - min(v["churn_rate"] for v in levels.values())
+        for col, levels in profile["categorical"].items()
+    }
+    chosen = sorted(spread, key=spread.get, reverse=True)[:columns]
+    rows = [
+        [col, level, tables.pct(v["share"]), tables.pct(v["churn_rate"])]
+        for col in chosen
+        for level, v in profile["categorical"][col].items()
+    ]
+    return tables.Table("customer_base", ["Column", "Value", "Share of train (%)", "Churn rate (%)"], rows)
+
+
+def facts(params: Params, evidence: Evidence, built: dict[str, tables.Table]) -> dict:
+    """The numbers and judgements the narrative needs, computed from the runs."""
+    champion = evidence.champion
+    base_run, champ_run = evidence.model_runs["baseline"], evidence.model_runs[champion]
+    bm, cm = base_run.data.metrics, champ_run.data.metrics
+
+    def ci_excludes_zero(metrics: dict[str, float], key: str) -> int:
+        low, high = metrics[f"diff_{key}_low"], metrics[f"diff_{key}_high"]
+        return 1 if low > 0 else -1 if high < 0 else 0
+
+    comparison = {k: s for k, s in evidence.studies.items() if k != "search"}
+    val_loss = {k: s.run.data.metrics["val_log_loss_mean"] for k, s in comparison.items()}
+    seed_sd = sum(s.run.data.metrics["val_log_loss_std"] for s in comparison.values()) / len(comparison)
+    best_optimizer = min(val_loss, key=val_loss.get)
+    epochs = {k: s.run.data.metrics["val_best_epoch_mean"] for k, s in comparison.items()}
+    references = {n: r for n, r in evidence.model_runs.items() if r.data.tags.get("kind") == "reference"}
+    best_reference = max(references, key=lambda n: references[n].data.metrics["test_roc_auc"])
+    ann_auc = {n: r.data.metrics["test_roc_auc"] for n, r in evidence.model_runs.items() if n not in references}
+    segments_test = evidence.segment_summary["segments_test"]
+    by_risk = sorted(segments_test.items(), key=lambda kv: kv[1]["actual_churn_rate"], reverse=True)
+    reached = evidence.segment_summary["churners_reached_test"]
+    convergence_rows = {row[0]: row for row in built["convergence"].rows}
+    baseline_row = convergence_rows["baseline"]
+    return {
+        "champion": champion,
+        "champion_version": evidence.versions[registry.CHAMPION].version,
+        "baseline_version": evidence.versions[registry.BASELINE].version,
+        "customers": int(sum(evidence.prepare_run.data.metrics[f"{s}_rows"] for s in ("train", "validation", "test"))),
+        "churn_rate": evidence.prepare_run.data.metrics["train_churn_rate"],
+        "roc_auc": {"baseline": bm["test_roc_auc"], "champion": cm["test_roc_auc"]},
+        "f1": {"baseline": bm["test_f1"], "champion": cm["test_f1"]},
+        "recall": {"baseline": bm["test_recall"], "champion": cm["test_recall"]},
+        "precision": {"baseline": bm["test_precision"], "champion": cm["test_precision"]},
+        "log_loss": {"baseline": bm["test_log_loss"], "champion": cm["test_log_loss"]},
+        "diff": {k: {"value": cm.get(f"diff_{k}", 0.0), "sign": ci_excludes_zero(cm, k)} for k in ("roc_auc", "f1")}
+        if champion != "baseline"
+        else {k: {"value": 0.0, "sign": 0} for k in ("roc_auc", "f1")},
+        "ann_auc_range": (min(ann_auc.values()), max(ann_auc.values())),
+        "best_reference": best_reference,
+        "best_reference_auc": references[best_reference].data.metrics["test_roc_auc"],
+        "val_loss": {
+            "baseline": evidence.baseline_run.data.metrics["val_log_loss_mean"],
+            "champion": (
+                evidence.studies[champion].run if champion in evidence.studies else evidence.baseline_run
+            ).data.metrics["val_log_loss_mean"],
+            "best_optimizer": best_optimizer,
+            "best_optimizer_value": val_loss[best_optimizer],
+            "optimizer_range": max(val_loss.values()) - min(val_loss.values()),
+            "seed_sd": seed_sd,
+        },
+        "epochs": {
+            "baseline": evidence.baseline_run.data.metrics["val_best_epoch_mean"],
+            "baseline_max": params.baseline.candidate.training.epochs,
+            "tuned_min": min(epochs.values()),
+            "tuned_max": max(epochs.values()),
+            "baseline_overfit": float(baseline_row[6]),
+        },
+        "baseline_recall_at_half": evidence.baseline_run.data.metrics["val_recall_mean"],
+        "threshold": {
+            "baseline": float(base_run.data.params["threshold"]),
+            "champion": float(champ_run.data.params["threshold"]),
+        },
+        "calibration": {
+            "baseline": base_run.data.params["calibration"],
+            "champion": champ_run.data.params["calibration"],
+        },
+        "ece": {"baseline": bm["test_ece"], "champion": cm["test_ece"]},
+        "segments_by_risk": by_risk,
+        "reached": reached,
+        "test_churners": round(sum(v["customers"] * v["actual_churn_rate"] for v in segments_test.values())),
+        "personas": evidence.segment_summary["personas"],
+        "importance_correlation": evidence.segment_summary["importance_rank_correlation"],
+        "disagreements": evidence.segment_summary["importance_disagreements"],
+        "top_drivers": list(evidence.segment_tables["importance"]["column"].head(3)),
+        "paired_auc_width": cm.get("diff_roc_auc_high", 0.0) - cm.get("diff_roc_auc_low", 0.0),
+        "churn_contrasts": _contrasts(built["customer_base"]),
+    }
+
+
+def _contrasts(table: tables.Table) -> list[tuple[str, tuple[str, float], tuple[str, float]]]:
+    """Per column of the customer-base table: its highest- and lowest-churn values."""
+    by_column: dict[str, list[tuple[str, float]]] = {}
+    for column, value, _, rate in table.rows:
+        by_column.setdefault(column, []).append((value, float(rate) / 100))
+    return [(c, max(v, key=lambda x: x[1]), min(v, key=lambda x: x[1])) for c, v in by_column.items()]
+
+
+def _artifact_figures(evidence: Evidence, folder: Path, document_dir: Path) -> dict[str, Figure]:
+    runs = {
+        "evaluate": evidence.evaluate_run,
+        "comparison": evidence.comparison_run,
+        "search": evidence.studies["search"].run,
+        "segment": evidence.segment_run,
+        "model:baseline": evidence.model_runs["baseline"],
+        "model:champion": evidence.model_runs[evidence.champion],
+    }
+    out = {}
+    for name, (run_key, artifact) in ARTIFACT_FIGURES.items():
+        path = download(runs[run_key], artifact, folder / name)
+        out[name] = Figure(os.path.relpath(path, document_dir))
+    return out
+
+
+def _loss_figure(evidence: Evidence, folder: Path, document_dir: Path) -> Figure:
+    """Validation loss per epoch: the baseline's representative seed against each tuned study's."""
+    curves = {"baseline": [evidence.histories[tables.selected_baseline_run(evidence).info.run_id]["val_loss"]]}
+    for name, study in evidence.studies.items():
+        curves[name] = [evidence.histories[study.selected_run().info.run_id]["val_loss"]]
+    fig = figures.convergence(curves, "Validation loss per epoch (representative seed of each model)")
+    path = folder / "loss_curves.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    figures.close(fig)
+    return Figure(os.path.relpath(path, document_dir))
+
+
+def _diagrams(params: Params, evidence: Evidence, workdir: Path, document_dir: Path) -> dict[str, Figure]:
+    cfg = params.report
+    champion = evidence.champion
+    models = {
+        f"Baseline (version {evidence.versions[registry.BASELINE].version})": _keras_model(
+            tables.selected_baseline_run(evidence), workdir / "baseline"
+        ),
+        f"Champion: {champion} (version {evidence.versions[registry.CHAMPION].version})": _keras_model(
+            evidence.studies[champion].selected_run()
+            if champion in evidence.studies
+            else tables.selected_baseline_run(evidence),
+            workdir / "champion",
+        ),
+    }
+    before_after = tables.before_after(evidence)
+    metric_rows = [["Test metric", "Baseline", f"Champion ({champion})"]] + [
+        [row[0], row[1].split(" ")[0], row[2].split(" ")[0]] for row in before_after.rows if row[0] in KEY_LABELS
+    ]
+    segment_rows = [["Segment", "Test customers", "Actual churn (%)", "Lift"]] + [
+        [row[0], row[1], row[4], row[5]] for row in tables.segments(evidence, {}).rows
+    ]
+    raw_params = yaml.safe_load(params.source.read_text())
+    actual = {k: v["actual_churn_rate"] for k, v in evidence.segment_summary["segments_test"].items()}
+    champion_version = evidence.versions[registry.CHAMPION]
+    drawn = [
+        diagrams.pipeline(cfg.dvc_file, raw_params),
+        diagrams.architectures(models),
+        diagrams.study_design(params),
+        diagrams.segmentation(params, actual),
+        diagrams.serving(
+            params.tracking.registered_model,
+            float(champion_version.tags["threshold"]),
+            champion_version.tags["calibration"],
+        ),
+        diagrams.results(f"Baseline vs champion on the test split ({champion})", metric_rows, segment_rows),
+    ]
+    out = {}
+    for diagram in drawn:
+        source, image = diagram.write(cfg.diagrams, cfg.figures / "diagrams")
+        out[f"diagram:{diagram.name}"] = Figure(os.path.relpath(image, document_dir), str(source))
+    return out
+
+
+KEY_LABELS = {tables.LABELS[k] for k in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss")}
+
+
+def _keras_model(seed_run: mlflow.entities.Run, folder: Path) -> keras.Model:
+    seed = seed_run.data.tags["seed"]
+    path = download(seed_run, f"model/seed-{seed}.keras", folder / f"seed-{seed}.keras")
+    return keras.saving.load_model(path, compile=False)

@@ -1,0 +1,413 @@
+"""The report's tables, built from the gathered evidence. Pure: no MLflow calls, no files.
+
+Every table carries an id (``<!-- table: id -->`` above it in the Markdown), so a test can
+re-read the registry and check each number of each table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mlflow.entities import Run
+
+from pipeline.reporting.evidence import Evidence
+
+TEST_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier", "ece")
+VALIDATION_METRICS = ("log_loss", "roc_auc", "pr_auc", "f1", "accuracy", "precision", "recall", "best_epoch")
+LABELS = {
+    "accuracy": "Accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC",
+    "log_loss": "Log loss",
+    "brier": "Brier score",
+    "ece": "Expected calibration error",
+    "best_epoch": "Best epoch",
+}
+LOWER_IS_BETTER = {"log_loss", "brier", "ece"}
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]]
+
+    def markdown(self) -> str:
+        def line(cells: Sequence[str]) -> str:
+            return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+        numeric = [all(_looks_numeric(r[i]) for r in self.rows) for i in range(len(self.header))]
+        rule = "|" + "|".join("---:" if n and i else "---" for i, n in enumerate(numeric)) + "|"
+        return "\n".join([f"<!-- table: {self.id} -->", line(self.header), rule, *map(line, self.rows)])
+
+
+def num(value: float, digits: int = 3) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def signed(value: float, digits: int = 4) -> str:
+    return f"{value:+.{digits}f}"
+
+
+def interval(value: float, low: float, high: float, digits: int = 3) -> str:
+    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def signed_interval(value: float, low: float, high: float, digits: int = 4) -> str:
+    return f"{value:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"
+
+
+def pct(rate: float, digits: int = 1) -> str:
+    return f"{100 * rate:.{digits}f}"
+
+
+def on_test(run: Run, metric: str, digits: int = 3) -> str:
+    m = run.data.metrics
+    return interval(m[f"test_{metric}"], m[f"test_{metric}_low"], m[f"test_{metric}_high"], digits)
+
+
+def paired_difference(run: Run, metric: str) -> str:
+    m = run.data.metrics
+    if f"diff_{metric}" not in m:
+        return "reference"
+    return signed_interval(m[f"diff_{metric}"], m[f"diff_{metric}_low"], m[f"diff_{metric}_high"])
+
+
+def model_label(evidence: Evidence, name: str) -> str:
+    """A model's name as readers see it: the optimizer label, with the champion marked."""
+    return f"{name} (champion)" if name == evidence.champion else name
+
+
+def splits(evidence: Evidence) -> Table:
+    m = evidence.prepare_run.data.metrics
+    rows = [
+        [name, f"{m[f'{name}_rows']:.0f}", pct(m[f"{name}_churn_rate"])] for name in ("train", "validation", "test")
+    ]
+    return Table("splits", ["Split", "Customers", "Churn rate (%)"], rows)
+
+
+def baseline_validation(evidence: Evidence) -> Table:
+    m = evidence.baseline_run.data.metrics
+    rows = [[LABELS[k], num(m[f"val_{k}_mean"], 4), num(m[f"val_{k}_std"], 4)] for k in VALIDATION_METRICS]
+    return Table("baseline_validation", ["Validation metric", "Mean over seeds", "Standard deviation"], rows)
+
+
+def convergence(evidence: Evidence) -> Table:
+    """Per model (its representative seed): epochs run, best epoch, the loss there and at the end."""
+    runs = {"baseline": selected_baseline_run(evidence), **{k: s.selected_run() for k, s in evidence.studies.items()}}
+    rows = []
+    for name, run in runs.items():
+        history = evidence.histories[run.info.run_id]
+        val, train = history["val_loss"], history["train_loss"]
+        best = min(range(len(val)), key=val.__getitem__)
+        rows.append(
+            [
+                model_label(evidence, name),
+                str(len(val)),
+                str(best + 1),
+                num(val[best], 4),
+                num(val[-1], 4),
+                num(train[-1], 4),
+                signed(val[-1] - val[best]),
+            ]
+        )
+    header = [
+        "Model (representative seed)",
+        "Epochs run",
+        "Best epoch",
+        "Val. loss at best",
+        "Val. loss at last",
+        "Train loss at last",
+        "Last minus best",
+    ]
+    return Table("convergence", header, rows)
+
+
+def optimizers(evidence: Evidence) -> Table:
+    """The fair comparison and the search, on validation: what each study found, over the seeds."""
+    rows = []
+    base = evidence.baseline_run.data.metrics
+    rows.append(
+        [
+            "baseline (untuned sgd)",
+            _hyperparameters(evidence.baseline_run.data.params, ""),
+            "none",
+            "n/a",
+            _mean_sd(base, "log_loss"),
+            _mean_sd(base, "roc_auc"),
+            num(base["val_best_epoch_mean"], 1),
+        ]
+    )
+    for name, study in evidence.studies.items():
+        m = study.run.data.metrics
+        rows.append(
+            [
+                model_label(evidence, name),
+                _hyperparameters(study.run.data.params, "best."),
+                f"{m['trials']:.0f} ({m['pruned']:.0f} pruned)",
+                num(m["best_val_loss"], 4),
+                _mean_sd(m, "log_loss"),
+                _mean_sd(m, "roc_auc"),
+                num(m["val_best_epoch_mean"], 1),
+            ]
+        )
+    header = [
+        "Optimizer / study",
+        "Tuned hyperparameters",
+        "Trials",
+        "Best trial val. log loss",
+        "Val. log loss, mean ± sd over seeds",
+        "Val. ROC-AUC, mean ± sd",
+        "Best epoch (mean)",
+    ]
+    return Table("optimizers", header, rows)
+
+
+def search_configuration(evidence: Evidence) -> Table:
+    params = evidence.studies["search"].run.data.params
+    rows = [[k.removeprefix("best."), _value(v)] for k, v in sorted(params.items()) if k.startswith("best.")]
+    return Table("search_configuration", ["Setting", "Value found by the search"], rows)
+
+
+def before_after(evidence: Evidence) -> Table:
+    base, champ = evidence.model_runs["baseline"], evidence.model_runs[evidence.champion]
+    rows = []
+    for k in TEST_METRICS:
+        change = champ.data.metrics[f"test_{k}"] - base.data.metrics[f"test_{k}"]
+        rows.append([LABELS[k], on_test(base, k), on_test(champ, k), signed(change)])
+    header = [
+        "Test metric",
+        "Baseline [95 % CI]",
+        f"Champion: {evidence.champion} [95 % CI]",
+        "Champion minus baseline",
+    ]
+    return Table("before_after", header, rows)
+
+
+def paired(evidence: Evidence) -> Table:
+    champ = evidence.model_runs[evidence.champion]
+    rows = [[LABELS[k], paired_difference(champ, k)] for k in ("roc_auc", "f1")]
+    return Table("paired", ["Test metric", "Champion minus baseline, paired bootstrap [95 % CI]"], rows)
+
+
+def models_on_test(evidence: Evidence) -> Table:
+    rows = []
+    for name, run in evidence.model_runs.items():
+        rows.append(
+            [
+                model_label(evidence, name),
+                run.data.tags["kind"],
+                run.data.params["calibration"],
+                num(float(run.data.params["threshold"]), 3),
+                on_test(run, "roc_auc"),
+                on_test(run, "pr_auc"),
+                on_test(run, "f1"),
+                on_test(run, "log_loss"),
+                paired_difference(run, "roc_auc") if name != "baseline" else "n/a",
+            ]
+        )
+    header = [
+        "Model",
+        "Kind",
+        "Calibration",
+        "Threshold",
+        "ROC-AUC",
+        "PR-AUC",
+        "F1",
+        "Log loss",
+        "ROC-AUC minus baseline",
+    ]
+    return Table("models_on_test", header, rows)
+
+
+def calibration(evidence: Evidence) -> Table:
+    rows = []
+    for name in dict.fromkeys(["baseline", evidence.champion]):
+        run = evidence.model_runs[name]
+        m = run.data.metrics
+        rows.append(
+            [
+                model_label(evidence, name),
+                num(m["val_log_loss_none"], 4),
+                num(m["val_log_loss_platt"], 4),
+                num(m["val_log_loss_isotonic"], 4),
+                run.data.params["calibration"],
+                on_test(run, "brier", 4),
+                on_test(run, "ece", 4),
+            ]
+        )
+    header = [
+        "Model",
+        "Val. log loss, raw",
+        "Platt",
+        "Isotonic",
+        "Kept",
+        "Test Brier score [95 % CI]",
+        "Test ECE [95 % CI]",
+    ]
+    return Table("calibration", header, rows)
+
+
+def segments(evidence: Evidence, actions: dict[str, str]) -> Table:
+    table = evidence.segment_tables["segments_test"]
+    rows = [
+        [
+            r["segment"],
+            f"{r['customers']:.0f}",
+            pct(r["share"]),
+            pct(r["predicted_churn_rate"]),
+            pct(r["actual_churn_rate"]),
+            num(r["lift"], 2),
+            f"{r['revenue_at_risk']:,.0f}",
+            actions.get(r["segment"], ""),
+        ]
+        for _, r in table.iterrows()
+    ]
+    header = [
+        "Segment",
+        "Test customers",
+        "Share (%)",
+        "Predicted churn (%)",
+        "Actual churn (%)",
+        "Lift",
+        "Revenue at risk",
+        "Action",
+    ]
+    return Table("segments", header, rows)
+
+
+def churners_reached(evidence: Evidence) -> Table:
+    reached = evidence.segment_summary["churners_reached_test"]
+    rows = []
+    for key, counts in reached.items():
+        share = key.removeprefix("top_").removesuffix("pct")
+        rows.append([f"riskiest {share} %", str(counts["champion"]), str(counts["baseline"])])
+    return Table("churners_reached", ["Campaign reaches the", "Churners reached: champion", "Baseline"], rows)
+
+
+def importance(evidence: Evidence, top: int = 10) -> Table:
+    table = evidence.segment_tables["importance"].head(top)
+    rows = [
+        [
+            r["column"],
+            num(r["shap_mean_abs"], 4),
+            str(int(r["shap_rank"])),
+            num(r["permutation_auc_drop"], 4),
+            str(int(r["permutation_rank"])),
+        ]
+        for _, r in table.iterrows()
+    ]
+    header = ["Column", "Mean abs. SHAP value", "SHAP rank", "Permutation ROC-AUC drop", "Permutation rank"]
+    return Table("importance", header, rows)
+
+
+def drivers(evidence: Evidence) -> Table:
+    table = evidence.segment_tables["drivers_by_segment"]
+    rows = [[r["segment"], r["driver_1"], r["driver_2"], r["driver_3"]] for _, r in table.iterrows()]
+    return Table("drivers", ["Segment", "First driver (mean SHAP)", "Second", "Third"], rows)
+
+
+def personas(evidence: Evidence) -> Table:
+    described = evidence.segment_tables["personas"]
+    crossed = evidence.segment_tables["persona_by_segment"].set_index("persona")
+    names = [c for c in crossed.columns]
+    rows = [
+        [
+            str(r["persona"]),
+            f"{r['customers']:.0f}",
+            r["defining"],
+            *(f"{crossed.loc[r['persona'], n]:.0f}" for n in names),
+        ]
+        for _, r in described.iterrows()
+    ]
+    return Table("personas", ["Persona", "Train customers", "Defining traits", *names], rows)
+
+
+def errors(evidence: Evidence) -> Table:
+    champion = evidence.champion
+    header = [
+        "Attribute",
+        "Value",
+        "Test customers",
+        "Churners",
+        "Baseline FN",
+        "Baseline FP",
+        "Champion FN",
+        "Champion FP",
+    ]
+    rows = [
+        [
+            r["attribute"],
+            r["value"],
+            *(
+                f"{r[c]:.0f}"
+                for c in (
+                    "customers",
+                    "churners",
+                    "baseline_false_negatives",
+                    "baseline_false_positives",
+                    f"{champion}_false_negatives",
+                    f"{champion}_false_positives",
+                )
+            ),
+        ]
+        for _, r in evidence.error_analysis.iterrows()
+    ]
+    return Table("errors", header, rows)
+
+
+def provenance(evidence: Evidence) -> Table:
+    rows = []
+    for alias, version in evidence.versions.items():
+        rows.append(
+            [
+                alias,
+                str(version.version),
+                version.tags["candidate"],
+                version.run_id,
+                version.tags["git_commit"],
+                version.tags["data_md5"],
+            ]
+        )
+    header = ["Alias", "Version", "Model", "Evaluate run", "Git commit", "Data md5"]
+    return Table("provenance", header, rows)
+
+
+def selected_baseline_run(evidence: Evidence) -> Run:
+    """The baseline seed that represents it (lowest validation loss, as for every candidate)."""
+    seed = int(evidence.baseline_run.data.metrics["selected_seed"])
+    return next(r for r in evidence.baseline_seed_runs if r.data.tags.get("seed") == str(seed))
+
+
+def _mean_sd(metrics: dict[str, float], key: str) -> str:
+    return f"{metrics[f'val_{key}_mean']:.4f} ± {metrics[f'val_{key}_std']:.4f}"
+
+
+def _hyperparameters(params: dict[str, str], prefix: str) -> str:
+    """``adam: beta_1=0.9, learning_rate=0.001``: the optimizer and its tuned values."""
+    keys = sorted(k for k in params if k.startswith(f"{prefix}optimizer."))
+    values = ", ".join(f"{k.removeprefix(prefix + 'optimizer.')}={_value(params[k])}" for k in keys)
+    return f"{params[f'{prefix}optimizer']}: {values}"
+
+
+def _value(text: str) -> str:
+    """A parameter as stored by MLflow (a string), numbers to three significant digits."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return text if value.is_integer() and "." not in text and "e" not in text else f"{value:.3g}"
+
+
+def _looks_numeric(cell: str) -> bool:
+    head = str(cell).split(" ")[0].replace(",", "")
+    try:
+        float(head)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,291 @@
+"""Re-read the registry and check every number in REPORT.md's tables.
+
+Deliberately independent of ``pipeline.reporting``: it walks the registry and the runs with
+``MlflowClient`` itself, so a wrong link or a wrong metric in the report code shows up here.
+Used by the synthetic-project tests and by the end-to-end test on the real data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
+PARENT = "mlflow.parentRunId"
+Expected = float | str | tuple | dict | None
+
+
+def read_tables(report: str) -> dict[str, list[list[str]]]:
+    """``<!-- table: id -->`` followed by a Markdown table -> rows of cells (header and rule dropped)."""
+    found = {}
+    for match in re.finditer(r"<!-- table: (\w+) -->\n((?:\|.*\|\n?)+)", report):
+        lines = match.group(2).strip().splitlines()
+        found[match.group(1)] = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[2:]]
+    return found
+
+
+def check_report(report_path: Path, registered_model: str, profile_columns: int) -> int:
+    """Assert each table cell equals what the registry's runs hold; return how many numbers were checked."""
+    tables = read_tables(report_path.read_text())
+    expected = expected_tables(MlflowClient(), registered_model, profile_columns)
+    assert set(tables) == set(expected), f"tables in report {sorted(tables)} != checked {sorted(expected)}"
+    checked = 0
+    for table_id, rows in expected.items():
+        keys = 2 if isinstance(next(iter(rows)), tuple) else 1  # (attribute, value) tables have two key columns
+        actual = {(tuple(row[:keys]) if keys == 2 else row[0]): row[keys:] for row in tables[table_id]}
+        assert set(actual) == set(rows), f"{table_id}: rows {sorted(actual)} != {sorted(rows)}"
+        for key, cells in rows.items():
+            assert len(actual[key]) == len(cells), f"{table_id}/{key}: {actual[key]} vs {cells}"
+            for text, want in zip(actual[key], cells, strict=True):
+                checked += _check_cell(f"{table_id}/{key}", text, want)
+    return checked
+
+
+def _check_cell(where: str, text: str, want: Expected) -> int:
+    if want is None:  # free text (an action); not a number
+        return 0
+    if isinstance(want, str):
+        assert text == want, f"{where}: {text!r} != {want!r}"
+        return 0
+    if isinstance(want, dict):  # "optimizer: name=value, ..."
+        name, _, pairs = text.partition(": ")
+        assert name == want["optimizer"], f"{where}: {text!r}"
+        got = dict(p.split("=") for p in pairs.split(", "))
+        assert set(got) == set(want["values"]), f"{where}: {text!r} vs {want}"
+        for key, value in want["values"].items():
+            _close(where, got[key], float(value))
+        return len(got)
+    values = want if isinstance(want, tuple) else (want,)
+    tokens = NUMBER.findall(text)
+    assert len(tokens) == len(values), f"{where}: {text!r} holds {tokens}, expected {values}"
+    for token, value in zip(tokens, values, strict=True):
+        _close(where, token, value)
+    return len(values)
+
+
+def _close(where: str, token: str, value: float) -> None:
+    """Equal to the precision the token is printed with: half a unit of its last digit."""
+    number = float(token.replace(",", ""))
+    mantissa, _, exponent = token.lower().partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    unit = 10.0 ** (int(exponent or 0) - decimals)
+    assert abs(number - value) <= 0.51 * unit + 1e-12, f"{where}: {token} != {value}"
+
+
+def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> dict[str, dict]:
+    """Each table's rows as the registry's runs say they must be: key -> expected cells."""
+    champion_version = client.get_model_version_by_alias(name, "champion")
+    baseline_version = client.get_model_version_by_alias(name, "baseline")
+    champion_run = client.get_run(champion_version.run_id)
+    baseline_model_run = client.get_run(baseline_version.run_id)
+    evaluate = client.get_run(champion_run.data.tags[PARENT])
+    experiment = evaluate.info.experiment_id
+    children = client.search_runs([experiment], f"tags.`{PARENT}` = '{evaluate.info.run_id}'")
+    champion = champion_run.data.tags["model"]
+    model_runs = {r.data.tags["model"]: r for r in children}
+
+    def label(model: str) -> str:
+        return f"{model} (champion)" if model == champion else model
+
+    def triple(run, key: str, prefix: str = "test_") -> tuple:
+        m = run.data.metrics
+        return (m[f"{prefix}{key}"], m[f"{prefix}{key}_low"], m[f"{prefix}{key}_high"])
+
+    out: dict[str, dict[str, list[Expected]]] = {}
+    out["provenance"] = {
+        alias: [str(v.version), v.tags["candidate"], v.run_id, v.tags["git_commit"], v.tags["data_md5"]]
+        for alias, v in (("champion", champion_version), ("baseline", baseline_version))
+    }
+    labels = {
+        "accuracy": "Accuracy",
+        "precision": "Precision",
+        "recall": "Recall",
+        "f1": "F1",
+        "roc_auc": "ROC-AUC",
+        "pr_auc": "PR-AUC",
+        "log_loss": "Log loss",
+        "brier": "Brier score",
+        "ece": "Expected calibration error",
+    }
+    out["before_after"] = {
+        text: [
+            triple(baseline_model_run, key),
+            triple(champion_run, key),
+            champion_run.data.metrics[f"test_{key}"] - baseline_model_run.data.metrics[f"test_{key}"],
+        ]
+        for key, text in labels.items()
+    }
+    out["paired"] = {labels[k]: [triple(champion_run, k, "diff_")] for k in ("roc_auc", "f1")}
+    out["models_on_test"] = {
+        label(model): [
+            run.data.tags["kind"],
+            run.data.params["calibration"],
+            float(run.data.params["threshold"]),
+            triple(run, "roc_auc"),
+            triple(run, "pr_auc"),
+            triple(run, "f1"),
+            triple(run, "log_loss"),
+            "n/a" if model == "baseline" else triple(run, "roc_auc", "diff_") if "diff_roc_auc" in run.data.metrics
+            else "reference",
+        ]
+        for model, run in model_runs.items()
+    }  # fmt: skip
+    out["calibration"] = {
+        label(model): [
+            run.data.metrics["val_log_loss_none"],
+            run.data.metrics["val_log_loss_platt"],
+            run.data.metrics["val_log_loss_isotonic"],
+            run.data.params["calibration"],
+            triple(run, "brier"),
+            triple(run, "ece"),
+        ]
+        for model, run in model_runs.items()
+        if model in ("baseline", champion)
+    }
+
+    # the training runs behind the networks
+    baseline_run = client.get_run(model_runs["baseline"].data.tags["training_run_id"])
+    studies = {
+        model: client.get_run(run.data.tags["training_run_id"])
+        for model, run in model_runs.items()
+        if model != "baseline" and run.data.tags["kind"] == "ann"
+    }
+    bm = baseline_run.data.metrics
+    out["baseline_validation"] = {
+        text: [bm[f"val_{key}_mean"], bm[f"val_{key}_std"]]
+        for key, text in (*((k, v) for k, v in labels.items() if k in ("log_loss", "roc_auc", "pr_auc", "f1",
+                          "accuracy", "precision", "recall")), ("best_epoch", "Best epoch"))
+    }  # fmt: skip
+
+    def optimizer_cell(params: dict, prefix: str) -> dict:
+        keys = [k for k in params if k.startswith(f"{prefix}optimizer.")]
+        return {
+            "optimizer": params[f"{prefix}optimizer"],
+            "values": {k.removeprefix(f"{prefix}optimizer."): params[k] for k in keys},
+        }
+
+    out["optimizers"] = {
+        "baseline (untuned sgd)": [
+            optimizer_cell(baseline_run.data.params, ""),
+            "none",
+            "n/a",
+            (bm["val_log_loss_mean"], bm["val_log_loss_std"]),
+            (bm["val_roc_auc_mean"], bm["val_roc_auc_std"]),
+            bm["val_best_epoch_mean"],
+        ]
+    }
+    for model, study in studies.items():
+        m = study.data.metrics
+        out["optimizers"][label(model)] = [
+            optimizer_cell(study.data.params, "best."),
+            (m["trials"], m["pruned"]),
+            m["best_val_loss"],
+            (m["val_log_loss_mean"], m["val_log_loss_std"]),
+            (m["val_roc_auc_mean"], m["val_roc_auc_std"]),
+            m["val_best_epoch_mean"],
+        ]
+    search_params = studies["search"].data.params
+    out["search_configuration"] = {
+        k.removeprefix("best."): [_parameter(v)] for k, v in search_params.items() if k.startswith("best.")
+    }
+
+    def selected(parent) -> object:
+        seed = str(int(parent.data.metrics["selected_seed"]))
+        runs = client.search_runs([experiment], f"tags.`{PARENT}` = '{parent.info.run_id}' and tags.seed = '{seed}'")
+        return next(r for r in runs if r.data.tags.get("kind", "retrain") == "retrain" or parent is baseline_run)
+
+    out["convergence"] = {}
+    for model, parent in {"baseline": baseline_run, **studies}.items():
+        run = selected(parent)
+        val = [m.value for m in sorted(client.get_metric_history(run.info.run_id, "val_loss"), key=lambda m: m.step)]
+        train = [
+            m.value for m in sorted(client.get_metric_history(run.info.run_id, "train_loss"), key=lambda m: m.step)
+        ]
+        best = min(val)
+        out["convergence"][label(model)] = [
+            float(len(val)), float(val.index(best) + 1), best, val[-1], train[-1], val[-1] - best
+        ]  # fmt: skip
+
+    # the prepare run of the same data, the segment run of this champion version
+    prepare = client.search_runs(
+        [experiment],
+        f"tags.stage = 'prepare' and tags.data_md5 = '{champion_version.tags['data_md5']}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )[0]
+    pm = prepare.data.metrics
+    out["splits"] = {s: [pm[f"{s}_rows"], 100 * pm[f"{s}_churn_rate"]] for s in ("train", "validation", "test")}
+    segment = client.search_runs(
+        [experiment],
+        f"tags.stage = 'segment' and tags.champion_version = '{champion_version.version}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        seg_dir = Path(mlflow.artifacts.download_artifacts(run_id=segment.info.run_id, dst_path=tmp))
+        summary = json.loads((seg_dir / "summary.json").read_text())
+        segments = pd.read_csv(seg_dir / "tables" / "segments_test.csv")
+        importance = pd.read_csv(seg_dir / "tables" / "importance.csv").head(10)
+        drivers = pd.read_csv(seg_dir / "tables" / "drivers_by_segment.csv")
+        personas = pd.read_csv(seg_dir / "tables" / "personas.csv")
+        crossed = pd.read_csv(seg_dir / "tables" / "persona_by_segment.csv").set_index("persona")
+        fetch = mlflow.artifacts.download_artifacts
+        errors = pd.read_csv(fetch(run_id=evaluate.info.run_id, artifact_path="error_analysis.csv", dst_path=tmp))
+        profile = json.loads(
+            Path(fetch(run_id=prepare.info.run_id, artifact_path="prepare.json", dst_path=tmp)).read_text()
+        )
+    out["segments"] = {
+        r["segment"]: [
+            r["customers"], 100 * r["share"], 100 * r["predicted_churn_rate"], 100 * r["actual_churn_rate"],
+            r["lift"], r["revenue_at_risk"], None,
+        ]
+        for _, r in segments.iterrows()
+    }  # fmt: skip
+    out["churners_reached"] = {
+        f"riskiest {k.removeprefix('top_').removesuffix('pct')} %": [float(v["champion"]), float(v["baseline"])]
+        for k, v in summary["churners_reached_test"].items()
+    }
+    out["importance"] = {
+        r["column"]: [
+            r["shap_mean_abs"],
+            float(r["shap_rank"]),
+            r["permutation_auc_drop"],
+            float(r["permutation_rank"]),
+        ]
+        for _, r in importance.iterrows()
+    }
+    out["drivers"] = {r["segment"]: [r["driver_1"], r["driver_2"], r["driver_3"]] for _, r in drivers.iterrows()}
+    out["personas"] = {
+        str(r["persona"]): [
+            float(r["customers"]),
+            r["defining"],
+            *(float(crossed.loc[r["persona"], c]) for c in crossed.columns),
+        ]
+        for _, r in personas.iterrows()
+    }
+    error_columns = ("customers", "churners", "baseline_false_negatives", "baseline_false_positives",
+                     f"{champion}_false_negatives", f"{champion}_false_positives")  # fmt: skip
+    out["errors"] = {(r["attribute"], r["value"]): [float(r[c]) for c in error_columns] for _, r in errors.iterrows()}
+    spread = {
+        col: max(v["churn_rate"] for v in levels.values()) - min(v["churn_rate"] for v in levels.values())
+        for col, levels in profile["categorical"].items()
+    }
+    out["customer_base"] = {
+        (col, level): [100 * v["share"], 100 * v["churn_rate"]]
+        for col in sorted(spread, key=spread.get, reverse=True)[:profile_columns]
+        for level, v in profile["categorical"][col].items()
+    }
+    return out
+
+
+def _parameter(text: str) -> Expected:
+    try:
+        return float(text)
+    except ValueError:
+        return text
