@@ -23,6 +23,10 @@ STAGES: dict[str, tuple[str, str]] = {
         "pipeline.stages.report",
         "render docs/REPORT.md, its figures and the draw.io diagrams from the registry",
     ),
+    "notebook": (
+        "pipeline.stages.notebook",
+        "execute notebooks/otomoto_ann_optimization.ipynb in place (after dvc repro)",
+    ),
     "optimize-worker": ("pipeline.stages.optimize_worker", "run trials of the optimize studies (one process)"),
     "train": ("pipeline.stages.train", "train one model with a chosen optimizer and hyperparameters, logged to MLflow"),
     "score": ("pipeline.stages.score", "batch-score a CSV of raw customer records with the registered champion"),
@@ -30,7 +34,7 @@ STAGES: dict[str, tuple[str, str]] = {
 
 
 # stages with options of their own: their module (light to import) defines configure(parser)
-WITH_OPTIONS = {"optimize-worker", "score", "train"}
+WITH_OPTIONS = {"notebook", "optimize-worker", "score", "train"}
 
 
 def build_parser() -> argparse.ArgumentParser:

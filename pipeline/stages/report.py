@@ -28,12 +28,12 @@ def run(params: Params) -> None:
     store.configure(params.tracking.experiment)
     with tempfile.TemporaryDirectory() as tmp:
         gathered = evidence.gather(params.tracking.registered_model, Path(tmp))
+        champion = gathered.versions[registry.CHAMPION]
+        # tagged before the outputs change: a rewritten REPORT.md would make the commit look dirty
+        tags = store.run_tags("report", champion.tags["data_md5"], champion_version=champion.version)
         text = report.render(params, gathered, Path(tmp))
     write_atomic(cfg.document, lambda path: path.write_text(text, encoding="utf-8"))
 
-    champion = gathered.versions[registry.CHAMPION]
-    md5 = champion.tags["data_md5"]
-    tags = store.run_tags("report", md5, champion_version=champion.version)
     with mlflow.start_run(run_name="report", tags=tags):
         mlflow.log_artifact(str(cfg.document))
         mlflow.log_artifacts(str(cfg.diagrams), "drawio")

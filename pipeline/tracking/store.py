@@ -41,14 +41,15 @@ def configure(experiment: str, root: Path | None = None) -> str:
 
 
 def git_commit(root: Path | None = None) -> str:
-    """The commit the code was run from, with ``-dirty`` when the work tree differs from it."""
+    """The commit the code was run from, with ``-dirty`` when the work tree differs from it.
+    ``dvc.lock`` does not count: DVC rewrites it after each stage of the very run being tagged."""
     cwd = root or Path.cwd()
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)dvc.lock"],
             cwd=cwd,
             capture_output=True,
             text=True,
