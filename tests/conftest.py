@@ -116,3 +116,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "real_data" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Phase timings that tests recorded (``record_property("phase: ...")``), so CI prints them."""
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        phases = [(k, v) for k, v in report.user_properties if k.startswith("phase: ")]
+        if report.when == "call" and phases:
+            terminalreporter.write_line(f"{report.nodeid}:")
+            for key, value in phases:
+                terminalreporter.write_line(f"  {key.removeprefix('phase: ')}: {value}")

@@ -144,7 +144,7 @@ def architectures(models: Mapping[str, keras.Model]) -> Diagram:
         for node in nodes[1:]:
             node.width = width
         column(nodes, x, 0.0, GAP_Y)
-        for upper, lower in itertools.pairwise(nodes):
+        for upper, lower in itertools.pairwise(nodes[1:]):  # the title is not a layer
             diagram.connect(upper.id, lower.id, exit=(0.5, 1.0), entry=(0.5, 0.0))
         diagram.nodes += nodes
         x += width + 2 * GAP_X
@@ -155,12 +155,17 @@ def _layer_lines(layer: keras.layers.Layer) -> list[str]:
     config = layer.get_config()
     kind = type(layer).__name__
     if kind == "Dense":
-        lines = [f"Dense {config['units']}, {config['activation']}"]
+        activation = config["activation"]
+        lines = [f"Dense {config['units']}" + ("" if activation == "linear" else f", {activation}")]
         regularizer = config.get("kernel_regularizer")
         if regularizer:
             lines.append(f"L2 {regularizer['config']['l2']:.2g}")
     elif kind == "Dropout":
         lines = [f"Dropout {config['rate']:.2f}"]
+    elif kind == "Activation":
+        lines = [f"{config['activation']} activation"]
+    elif kind == "BatchNormalization":
+        lines = ["Batch normalization"]
     else:
         lines = [kind]
     lines.append(f"{layer.count_params():,} weights")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -20,42 +17,21 @@ from pipeline.config import Params
 from pipeline.tracking import registry
 from tests.conftest import use_project
 from tests.repo_copy import command_env
+from tests.servers import free_port, running
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(pipeline_project: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     uri = registry.model_uri(Params.load(pipeline_project / "params.yaml").tracking.registered_model, "champion")
     env = command_env(MLFLOW_TRACKING_URI=f"sqlite:///{pipeline_project / 'mlflow.db'}")
     cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", uri, "--env-manager", "local",
            "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=pipeline_project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited: {proc.stdout.read().decode()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/ping", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.5)
-        else:
-            raise AssertionError("server did not answer /ping within 180 s")
+    with running(cmd, pipeline_project, env, f"{base}/ping"):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _post(base: str, body: bytes) -> tuple[int, str]:

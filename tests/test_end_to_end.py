@@ -1,0 +1,96 @@
+"""The whole product on the real data, as a user drives it: `mlflow run .` with small budgets
+(DVC underneath), then the checks a reviewer would make. Minutes, not seconds: marked e2e."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import mlflow
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from tests.repo_copy import copy_repository, run
+from tests.reporting.registry_check import check_report
+
+pytestmark = [pytest.mark.e2e, pytest.mark.real_data, pytest.mark.slow]
+
+STAGES = ("prepare", "baseline", "optimize", "evaluate", "segment", "report")
+SMALL = {  # MLproject `main` parameters: the real pipeline at a small budget
+    "trials_per_optimizer": "2",
+    "search_trials": "3",
+    "epochs": "8",
+    "baseline_epochs": "8",
+    "seeds": "[0,1]",
+    "bootstrap_resamples": "100",
+}
+GIT_IDENTITY = {  # dvc exp run commits experiments; a CI machine may have no git identity
+    "GIT_AUTHOR_NAME": "e2e",
+    "GIT_AUTHOR_EMAIL": "e2e@example.com",
+    "GIT_COMMITTER_NAME": "e2e",
+    "GIT_COMMITTER_EMAIL": "e2e@example.com",
+}
+
+
+def _ran(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '(\w+)'", output))
+
+
+def test_mlflow_run_drives_the_whole_pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record_property: Callable[[str, object], None]
+) -> None:
+    phases: dict[str, float] = {}
+    started = time.monotonic()
+    project = copy_repository(tmp_path / "project")
+    phases["copy and dvc pull"] = time.monotonic() - started
+
+    started = time.monotonic()
+    argv = ["mlflow", "run", ".", "--env-manager", "local", "--experiment-name", "e2e-mlflow-run"]
+    for name, value in SMALL.items():
+        argv += ["-P", f"{name}={value}"]
+    first = run(argv, project, **GIT_IDENTITY)
+    phases["mlflow run . (all stages)"] = time.monotonic() - started
+    output = first.stdout + first.stderr
+    assert _ran(output) == set(STAGES), output[-3000:]
+
+    # the parameters reached the stages: DVC recorded them in dvc.lock
+    lock = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
+    assert set(lock) == set(STAGES)
+    assert lock["optimize"]["params"]["params.yaml"]["optimize"]["comparison"]["trials_per_optimizer"] == 2
+    assert lock["baseline"]["params"]["params.yaml"]["baseline"]["seeds"] == [0, 1]
+
+    # MLflow: runs of every stage, the registry's aliases, a report whose numbers are the registry's
+    uri = f"sqlite:///{project / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient()
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    experiment = client.get_experiment_by_name(params["tracking"]["experiment"])
+    for stage in STAGES:
+        assert client.search_runs([experiment.experiment_id], f"tags.stage = '{stage}'", max_results=1), stage
+    name = params["tracking"]["registered_model"]
+    assert client.get_model_version_by_alias(name, "champion").tags["data_md5"] == "0f9de68e012bd3aed5fa7cdc9fc421af"
+    client.get_model_version_by_alias(name, "baseline")
+    report = project / "docs" / "REPORT.md"
+    assert check_report(report, name, params["report"]["profile_columns"]) > 300
+    assert (project / "drawio" / "pipeline.drawio").is_file()
+
+    started = time.monotonic()
+    status = run(["dvc", "status"], project).stdout
+    assert "up to date" in status, status
+    again = run(["dvc", "repro"], project)
+    assert _ran(again.stdout + again.stderr) == set(), again.stdout
+    phases["dvc status + second dvc repro"] = time.monotonic() - started
+
+    # one optimize parameter: optimize and what follows rerun, prepare and baseline do not
+    started = time.monotonic()
+    changed = run(["dvc", "exp", "run", "-S", "optimize.epochs=6"], project, **GIT_IDENTITY)
+    assert _ran(changed.stdout + changed.stderr) == {"optimize", "evaluate", "segment", "report"}, changed.stdout
+    phases["rerun after an optimize parameter"] = time.monotonic() - started
+    assert "up to date" in run(["dvc", "status"], project).stdout
+
+    for phase, seconds in phases.items():
+        record_property(f"phase: {phase}", f"{seconds:.0f} s")  # printed in pytest's summary (conftest)
