@@ -93,7 +93,10 @@ def splits(evidence: Evidence) -> Table:
 
 def baseline_validation(evidence: Evidence) -> Table:
     m = evidence.baseline_run.data.metrics
-    rows = [[LABELS[k], num(m[f"val_{k}_mean"], 4), num(m[f"val_{k}_std"], 4)] for k in VALIDATION_METRICS]
+    digits = {k: 1 if k == "best_epoch" else 4 for k in VALIDATION_METRICS}
+    rows = [
+        [LABELS[k], num(m[f"val_{k}_mean"], digits[k]), num(m[f"val_{k}_std"], digits[k])] for k in VALIDATION_METRICS
+    ]
     return Table("baseline_validation", ["Validation metric", "Mean over seeds", "Standard deviation"], rows)
 
 
