@@ -1,7 +1,8 @@
 """Re-read the registry and check every number in REPORT.md's tables.
 
-Deliberately independent of ``pipeline.reporting``: it walks the registry and the runs with
-``MlflowClient`` itself, so a wrong link or a wrong metric in the report code shows up here.
+Deliberately independent of ``pipeline.reporting`` (only its display labels are shared): it
+walks the registry and the runs with ``MlflowClient`` itself, so a wrong link or a wrong metric
+in the report code shows up here.
 Used by the synthetic-project tests and by the end-to-end test on the real data.
 """
 
@@ -15,6 +16,8 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 from mlflow.tracking import MlflowClient
+
+from pipeline.reporting.tables import LABELS, TEST_METRICS
 
 NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
 PARENT = "mlflow.parentRunId"
@@ -102,17 +105,7 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         alias: [str(v.version), v.tags["candidate"], v.run_id, v.tags["git_commit"], v.tags["data_md5"]]
         for alias, v in (("champion", champion_version), ("baseline", baseline_version))
     }
-    labels = {
-        "accuracy": "Accuracy",
-        "precision": "Precision",
-        "recall": "Recall",
-        "f1": "F1",
-        "roc_auc": "ROC-AUC",
-        "pr_auc": "PR-AUC",
-        "log_loss": "Log loss",
-        "brier": "Brier score",
-        "ece": "Expected calibration error",
-    }
+    labels = {k: LABELS[k] for k in TEST_METRICS}  # display names only: the numbers are walked here
     out["before_after"] = {
         text: [
             triple(baseline_model_run, key),
@@ -159,9 +152,9 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
     bm = baseline_run.data.metrics
     out["baseline_validation"] = {
         text: [bm[f"val_{key}_mean"], bm[f"val_{key}_std"]]
-        for key, text in (*((k, v) for k, v in labels.items() if k in ("log_loss", "roc_auc", "pr_auc", "f1",
-                          "accuracy", "precision", "recall")), ("best_epoch", "Best epoch"))
-    }  # fmt: skip
+        for key, text in LABELS.items()
+        if key not in ("brier", "ece")  # validation metrics over seeds: no calibration ones
+    }
 
     def optimizer_cell(params: dict, prefix: str) -> dict:
         keys = [k for k in params if k.startswith(f"{prefix}optimizer.")]
@@ -213,20 +206,15 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         ]  # fmt: skip
 
     # the prepare run of the same data, the segment run of this champion version
-    prepare = client.search_runs(
-        [experiment],
-        f"tags.stage = 'prepare' and tags.data_md5 = '{champion_version.tags['data_md5']}'",
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
-    )[0]
+    def newest(filter_string: str):
+        return client.search_runs([experiment], filter_string, order_by=["attributes.start_time DESC"], max_results=1)[
+            0
+        ]
+
+    prepare = newest(f"tags.stage = 'prepare' and tags.data_md5 = '{champion_version.tags['data_md5']}'")
     pm = prepare.data.metrics
     out["splits"] = {s: [pm[f"{s}_rows"], 100 * pm[f"{s}_churn_rate"]] for s in ("train", "validation", "test")}
-    segment = client.search_runs(
-        [experiment],
-        f"tags.stage = 'segment' and tags.champion_version = '{champion_version.version}'",
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
-    )[0]
+    segment = newest(f"tags.stage = 'segment' and tags.champion_version = '{champion_version.version}'")
     with tempfile.TemporaryDirectory() as tmp:
         seg_dir = Path(mlflow.artifacts.download_artifacts(run_id=segment.info.run_id, dst_path=tmp))
         summary = json.loads((seg_dir / "summary.json").read_text())
