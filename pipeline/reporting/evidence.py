@@ -135,7 +135,7 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         prepare_run=prepare_run,
         error_analysis=pd.read_csv(download(evaluate_run, "error_analysis.csv", workdir / "error_analysis.csv")),
     )
-    curve_runs = [*baseline_seeds, *(s.selected_run() for s in studies.values())]
+    curve_runs = [*baseline_seeds, *(r for s in studies.values() for r in s.seed_runs)]
     for run in curve_runs:
         evidence.histories[run.info.run_id] = {
             key: [m.value for m in sorted(client.get_metric_history(run.info.run_id, key), key=lambda m: m.step)]

@@ -219,11 +219,11 @@ def _artifact_figures(evidence: Evidence, folder: Path, document_dir: Path) -> d
 
 
 def _loss_figure(evidence: Evidence, folder: Path, document_dir: Path) -> Figure:
-    """Validation loss per epoch: the baseline's representative seed against each tuned study's."""
-    curves = {"baseline": [evidence.histories[tables.selected_baseline_run(evidence).info.run_id]["val_loss"]]}
+    """Validation loss per epoch, mean over the seeds: the baseline against each tuned study."""
+    curves = {"baseline": [evidence.histories[r.info.run_id]["val_loss"] for r in evidence.baseline_seed_runs]}
     for name, study in evidence.studies.items():
-        curves[name] = [evidence.histories[study.selected_run().info.run_id]["val_loss"]]
-    fig = figures.convergence(curves, "Validation loss per epoch (representative seed of each model)")
+        curves[name] = [evidence.histories[r.info.run_id]["val_loss"] for r in study.seed_runs]
+    fig = figures.convergence(curves, "Validation loss per epoch: baseline and every tuned study")
     path = folder / "loss_curves.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
