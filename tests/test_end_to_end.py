@@ -92,5 +92,14 @@ def test_mlflow_run_drives_the_whole_pipeline(
     phases["rerun after an optimize parameter"] = time.monotonic() - started
     assert "up to date" in run(["dvc", "status"], project).stdout
 
+    # one idea through MLflow Projects: a train run beside the trials, in the project's experiment
+    started = time.monotonic()
+    idea = ["mlflow", "run", ".", "--env-manager", "local", "-e", "train", "-P", "optimizer=adam", "-P", "lr=0.003",
+            "-P", "epochs=3"]  # fmt: skip
+    run(idea, project)
+    [trained] = client.search_runs([experiment.experiment_id], "tags.stage = 'train'")
+    assert trained.data.tags["optimizer"] == "adam" and trained.data.params["optimizer.learning_rate"] == "0.003"
+    phases["mlflow run . -e train"] = time.monotonic() - started
+
     for phase, seconds in phases.items():
         record_property(f"phase: {phase}", f"{seconds:.0f} s")  # printed in pytest's summary (conftest)

@@ -11,8 +11,11 @@ NOTEBOOK = Path("notebooks/otomoto_ann_optimization.ipynb")
 def execute(notebook: Path, project: Path, retrain_epochs: int = 0, output: Path | None = None) -> Path:
     """Run every cell with ``project`` as the working project; write the executed notebook to ``output``
     (default: in place). A failing cell raises ``nbclient.exceptions.CellExecutionError``."""
-    import nbclient
-    import nbformat
+    try:
+        import nbclient
+        import nbformat
+    except ImportError as err:
+        raise RuntimeError("executing the notebook needs the dev extras: pip install -e '.[dev]'") from err
 
     from pipeline.io import write_atomic
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import subprocess
 import warnings
@@ -11,6 +12,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
+log = logging.getLogger(__name__)
 DATABASE_FILE = "mlflow.db"
 ARTIFACT_DIR = "mlartifacts"
 
@@ -37,7 +39,23 @@ def configure(experiment: str, root: Path | None = None) -> str:
         except mlflow.exceptions.MlflowException:  # created meanwhile by a concurrent stage
             experiment_id = mlflow.get_experiment_by_name(experiment).experiment_id
     mlflow.set_experiment(experiment_id=experiment_id)
+    _detach_from_foreign_run(experiment_id)
     return experiment_id
+
+
+def _detach_from_foreign_run(experiment_id: str) -> None:
+    """``mlflow run`` without ``--experiment-name`` opens its run (``MLFLOW_RUN_ID``) in the default
+    experiment, where a stage cannot log; the stage then logs beside the others in the project's."""
+    launched = os.environ.get("MLFLOW_RUN_ID")
+    if not launched:
+        return
+    try:
+        foreign = mlflow.get_run(launched).info.experiment_id != experiment_id
+    except mlflow.exceptions.MlflowException:
+        foreign = True
+    if foreign:
+        log.info("run %s of `mlflow run` is in another experiment; logging to experiment %s", launched, experiment_id)
+        del os.environ["MLFLOW_RUN_ID"]
 
 
 def git_commit(root: Path | None = None) -> str:
