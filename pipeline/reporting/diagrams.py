@@ -339,13 +339,14 @@ def serving(registered_model: str, threshold: float, calibration: str) -> Diagra
 
 # ---- a results summary, filled from the registry --------------------------------------------
 def results(title: str, metric_rows: Sequence[Sequence[str]], segment_rows: Sequence[Sequence[str]]) -> Diagram:
-    """Two small tables as cells: before/after metrics and the segments."""
+    """Two small tables as cells, side by side: before/after metrics and the segments."""
     diagram = Diagram("results", "Results summary (from the registry)")
     head = Node("title", [title], "title").fit()
     diagram.nodes.append(head)
-    y = head.height + 10
-    y = _grid(diagram, "metrics", metric_rows, 0.0, y) + GAP_Y
-    _grid(diagram, "segments", segment_rows, 0.0, y)
+    top = head.height + 10
+    _grid(diagram, "metrics", metric_rows, 0.0, top)
+    right = max(n.x + n.width for n in diagram.nodes if n.id.startswith("metrics-")) + GAP_X
+    _grid(diagram, "segments", segment_rows, right, top)
     return diagram
 
 
