@@ -246,8 +246,9 @@ class Diagram:
         fig.savefig(path, dpi=dpi, format="png")
         plt.close(fig)
 
-    def normalize(self, margin: float = 20.0) -> Diagram:
-        """Move everything so the drawing starts at (``margin``, ``margin``): draw.io clips negative space."""
+    def normalize(self, margin: float = 0.0) -> Diagram:
+        """Move everything so the drawing starts at (``margin``, ``margin``): draw.io clips negative space,
+        and renderers that size the image from the bounds would clip what an offset pushes out."""
         x0, y0, _, _ = self.bounds()
         dx, dy = margin - x0, margin - y0
         for node in self.nodes:
