@@ -98,12 +98,14 @@ def _layered_edge(diagram: Diagram, source: str, target: str, layer: dict, sourc
         diagram.connect(source, target)
         return
     a, b = diagram.node(source), diagram.node(target)
+    # leave a box left of centre and enter right of centre, so an edge out of a box and one into it stay apart
+    exit_point, entry_point = (0.4, 1.0), (0.6, 1.0)
     diagram.connect(
         source,
         target,
-        exit=(0.5, 1.0),
-        entry=(0.5, 1.0),
-        waypoints=[(a.port(0.5, 1.0)[0], lane_y), (b.port(0.5, 1.0)[0], lane_y)],
+        exit=exit_point,
+        entry=entry_point,
+        waypoints=[(a.port(*exit_point)[0], lane_y), (b.port(*entry_point)[0], lane_y)],
     )
 
 
