@@ -17,6 +17,8 @@ from pathlib import Path
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
+from pipeline.io import write_atomic
+
 FONT_SIZE = 12
 LINE_HEIGHT = 1.3  # draw.io's line height for HTML labels is about 1.2 x the font size
 PADDING = 10  # inside a box, each side
@@ -259,8 +261,6 @@ class Diagram:
 
     def write(self, drawio_dir: Path, png_dir: Path) -> tuple[Path, Path]:
         """``<drawio_dir>/<name>.drawio`` and ``<png_dir>/<name>.png``, from this one description."""
-        from pipeline.io import write_atomic
-
         self.normalize()
         source, image = drawio_dir / f"{self.name}.drawio", png_dir / f"{self.name}.png"
         text = self.to_drawio()

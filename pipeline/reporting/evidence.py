@@ -49,21 +49,18 @@ class Evidence:
     baseline_run: Run
     baseline_seed_runs: list[Run]
     comparison_run: Run
-    search_run: Run
     studies: dict[str, Study]  # optimizer label or "search" -> study
     segment_run: Run
     segment_summary: dict
     segment_tables: dict[str, pd.DataFrame]
     prepare_run: Run
+    profile: dict  # the prepare run's data profile (training split)
     error_analysis: pd.DataFrame
     histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # run id -> metric -> per epoch
 
     @property
     def champion(self) -> str:
         return self.evaluate_run.data.params["champion"]
-
-    def model_of(self, alias: str) -> str:
-        return self.versions[alias].tags["candidate"]
 
 
 def gather(registered_model: str, workdir: Path) -> Evidence:
@@ -127,12 +124,12 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         baseline_run=baseline_run,
         baseline_seed_runs=baseline_seeds,
         comparison_run=parents["comparison"],
-        search_run=parents["search"],
         studies=studies,
         segment_run=segment_run,
         segment_summary=summary,
         segment_tables=tables,
         prepare_run=prepare_run,
+        profile=json.loads(download(prepare_run, "prepare.json", workdir / "prepare.json").read_text()),
         error_analysis=pd.read_csv(download(evaluate_run, "error_analysis.csv", workdir / "error_analysis.csv")),
     )
     curve_runs = [*baseline_seeds, *(r for s in studies.values() for r in s.seed_runs)]

@@ -6,7 +6,6 @@ noise") are computed here from those numbers, so the text changes when the resul
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from pipeline.reporting.evidence import Evidence, download
 from pipeline.tracking import registry
 
 TEMPLATE = "report.md.j2"
+SUMMARY_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss")  # results diagram
 
 # images copied from the runs: (run, artifact path) -> file name under the figures folder
 ARTIFACT_FIGURES = {
@@ -55,6 +55,7 @@ def render(params: Params, evidence: Evidence, workdir: Path) -> str:
     images = _artifact_figures(evidence, cfg.figures, document_dir)
     images["loss_curves.png"] = _loss_figure(evidence, cfg.figures, document_dir)
     images |= _diagrams(params, evidence, workdir, document_dir)
+    built = _tables(params, evidence)
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("pipeline.reporting", "templates"),
         undefined=jinja2.StrictUndefined,
@@ -62,25 +63,23 @@ def render(params: Params, evidence: Evidence, workdir: Path) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    built = _tables(params, evidence, workdir)
     schema = DataSchema.from_yaml(params.paths.schema_file)
     context = {
         "tables": {t.id: t.markdown() for t in built.values()},
         "fig": images,
-        "facts": facts(params, evidence, built) | {"feature_columns": len(schema.feature_columns)},
+        "facts": facts(params, evidence) | {"feature_columns": len(schema.feature_columns)},
         "params": params,
         "evidence": evidence,
-        "tracking_uri": mlflow.get_tracking_uri(),
     }
     return environment.get_template(TEMPLATE).render(**context)
 
 
-def _tables(params: Params, evidence: Evidence, workdir: Path) -> dict[str, tables.Table]:
+def _tables(params: Params, evidence: Evidence) -> dict[str, tables.Table]:
     actions = {spec.name: spec.action for spec in params.segment.segments.values()}
     built = [
         tables.provenance(evidence),
         tables.splits(evidence),
-        customer_base(evidence, workdir, params.report.profile_columns),
+        tables.customer_base(evidence, params.report.profile_columns),
         tables.baseline_validation(evidence),
         tables.convergence(evidence),
         tables.optimizers(evidence),
@@ -99,23 +98,7 @@ def _tables(params: Params, evidence: Evidence, workdir: Path) -> dict[str, tabl
     return {t.id: t for t in built}
 
 
-def customer_base(evidence: Evidence, workdir: Path, columns: int) -> tables.Table:
-    """The training split's categorical columns whose levels differ most in churn rate."""
-    profile = json.loads(download(evidence.prepare_run, "prepare.json", workdir / "prepare.json").read_text())
-    spread = {
-        col: max(v["churn_rate"] for v in levels.values()) - min(v["churn_rate"] for v in levels.values())
-        for col, levels in profile["categorical"].items()
-    }
-    chosen = sorted(spread, key=spread.get, reverse=True)[:columns]
-    rows = [
-        [col, level, tables.pct(v["share"]), tables.pct(v["churn_rate"])]
-        for col in chosen
-        for level, v in profile["categorical"][col].items()
-    ]
-    return tables.Table("customer_base", ["Column", "Value", "Share of train (%)", "Churn rate (%)"], rows)
-
-
-def facts(params: Params, evidence: Evidence, built: dict[str, tables.Table]) -> dict:
+def facts(params: Params, evidence: Evidence) -> dict:
     """The numbers and judgements the narrative needs, computed from the runs."""
     champion = evidence.champion
     base_run, champ_run = evidence.model_runs["baseline"], evidence.model_runs[champion]
@@ -136,8 +119,7 @@ def facts(params: Params, evidence: Evidence, built: dict[str, tables.Table]) ->
     segments_test = evidence.segment_summary["segments_test"]
     by_risk = sorted(segments_test.items(), key=lambda kv: kv[1]["actual_churn_rate"], reverse=True)
     reached = evidence.segment_summary["churners_reached_test"]
-    convergence_rows = {row[0]: row for row in built["convergence"].rows}
-    baseline_row = convergence_rows["baseline"]
+    baseline_curve = tables.curve_summary(evidence.histories[tables.selected_baseline_run(evidence).info.run_id])
     return {
         "champion": champion,
         "champion_version": evidence.versions[registry.CHAMPION].version,
@@ -170,7 +152,7 @@ def facts(params: Params, evidence: Evidence, built: dict[str, tables.Table]) ->
             "baseline_max": params.baseline.candidate.training.epochs,
             "tuned_min": min(epochs.values()),
             "tuned_max": max(epochs.values()),
-            "baseline_overfit": float(baseline_row[6]),
+            "baseline_overfit": baseline_curve["last_minus_best"],
         },
         "baseline_recall_at_half": evidence.baseline_run.data.metrics["val_recall_mean"],
         "threshold": {
@@ -190,16 +172,17 @@ def facts(params: Params, evidence: Evidence, built: dict[str, tables.Table]) ->
         "disagreements": evidence.segment_summary["importance_disagreements"],
         "top_drivers": list(evidence.segment_tables["importance"]["column"].head(3)),
         "paired_auc_width": cm.get("diff_roc_auc_high", 0.0) - cm.get("diff_roc_auc_low", 0.0),
-        "churn_contrasts": _contrasts(built["customer_base"]),
+        "churn_contrasts": _contrasts(evidence.profile, params.report.profile_columns),
     }
 
 
-def _contrasts(table: tables.Table) -> list[tuple[str, tuple[str, float], tuple[str, float]]]:
+def _contrasts(profile: dict, columns: int) -> list[tuple[str, tuple[str, float], tuple[str, float]]]:
     """Per column of the customer-base table: its highest- and lowest-churn values."""
-    by_column: dict[str, list[tuple[str, float]]] = {}
-    for column, value, _, rate in table.rows:
-        by_column.setdefault(column, []).append((value, float(rate) / 100))
-    return [(c, max(v, key=lambda x: x[1]), min(v, key=lambda x: x[1])) for c, v in by_column.items()]
+    out = []
+    for col in tables.widest_churn_spread(profile, columns):
+        rates = [(level, v["churn_rate"]) for level, v in profile["categorical"][col].items()]
+        out.append((col, max(rates, key=lambda x: x[1]), min(rates, key=lambda x: x[1])))
+    return out
 
 
 def _artifact_figures(evidence: Evidence, folder: Path, document_dir: Path) -> dict[str, Figure]:
@@ -245,12 +228,13 @@ def _diagrams(params: Params, evidence: Evidence, workdir: Path, document_dir: P
             workdir / "champion",
         ),
     }
-    before_after = tables.before_after(evidence)
+    base, champ = evidence.model_runs["baseline"].data.metrics, evidence.model_runs[champion].data.metrics
     metric_rows = [["Test metric", "Baseline", f"Champion ({champion})"]] + [
-        [row[0], row[1].split(" ")[0], row[2].split(" ")[0]] for row in before_after.rows if row[0] in KEY_LABELS
+        [tables.LABELS[k], tables.num(base[f"test_{k}"]), tables.num(champ[f"test_{k}"])] for k in SUMMARY_METRICS
     ]
     segment_rows = [["Segment", "Test customers", "Actual churn (%)", "Lift"]] + [
-        [row[0], row[1], row[4], row[5]] for row in tables.segments(evidence, {}).rows
+        [r["segment"], f"{r['customers']:.0f}", tables.pct(r["actual_churn_rate"]), tables.num(r["lift"], 2)]
+        for _, r in evidence.segment_tables["segments_test"].iterrows()
     ]
     raw_params = yaml.safe_load(params.source.read_text())
     actual = {k: v["actual_churn_rate"] for k, v in evidence.segment_summary["segments_test"].items()}
@@ -272,9 +256,6 @@ def _diagrams(params: Params, evidence: Evidence, workdir: Path, document_dir: P
         source, image = diagram.write(cfg.diagrams, cfg.figures / "diagrams")
         out[f"diagram:{diagram.name}"] = Figure(os.path.relpath(image, document_dir), str(source))
     return out
-
-
-KEY_LABELS = {tables.LABELS[k] for k in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss")}
 
 
 def _keras_model(seed_run: mlflow.entities.Run, folder: Path) -> keras.Model:

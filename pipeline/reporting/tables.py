@@ -91,6 +91,26 @@ def splits(evidence: Evidence) -> Table:
     return Table("splits", ["Split", "Customers", "Churn rate (%)"], rows)
 
 
+def widest_churn_spread(profile: dict, columns: int) -> list[str]:
+    """The categorical columns whose values differ most in churn rate, widest first."""
+    spread = {
+        col: max(v["churn_rate"] for v in levels.values()) - min(v["churn_rate"] for v in levels.values())
+        for col, levels in profile["categorical"].items()
+    }
+    return sorted(spread, key=spread.get, reverse=True)[:columns]
+
+
+def customer_base(evidence: Evidence, columns: int) -> Table:
+    """Share and churn rate of each value of the columns that separate churners most (training split)."""
+    levels = evidence.profile["categorical"]
+    rows = [
+        [col, level, pct(v["share"]), pct(v["churn_rate"])]
+        for col in widest_churn_spread(evidence.profile, columns)
+        for level, v in levels[col].items()
+    ]
+    return Table("customer_base", ["Column", "Value", "Share of train (%)", "Churn rate (%)"], rows)
+
+
 def baseline_validation(evidence: Evidence) -> Table:
     m = evidence.baseline_run.data.metrics
     digits = {k: 1 if k == "best_epoch" else 4 for k in VALIDATION_METRICS}
@@ -100,23 +120,35 @@ def baseline_validation(evidence: Evidence) -> Table:
     return Table("baseline_validation", ["Validation metric", "Mean over seeds", "Standard deviation"], rows)
 
 
+def curve_summary(history: dict[str, list[float]]) -> dict[str, float]:
+    """Epochs run, the best epoch (1-based), validation loss there and at the end, last training loss."""
+    val, train = history["val_loss"], history["train_loss"]
+    best = min(range(len(val)), key=val.__getitem__)
+    return {
+        "epochs": len(val),
+        "best_epoch": best + 1,
+        "best": val[best],
+        "last": val[-1],
+        "train_last": train[-1],
+        "last_minus_best": val[-1] - val[best],
+    }
+
+
 def convergence(evidence: Evidence) -> Table:
     """Per model (its representative seed): epochs run, best epoch, the loss there and at the end."""
     runs = {"baseline": selected_baseline_run(evidence), **{k: s.selected_run() for k, s in evidence.studies.items()}}
     rows = []
     for name, run in runs.items():
-        history = evidence.histories[run.info.run_id]
-        val, train = history["val_loss"], history["train_loss"]
-        best = min(range(len(val)), key=val.__getitem__)
+        c = curve_summary(evidence.histories[run.info.run_id])
         rows.append(
             [
                 model_label(evidence, name),
-                str(len(val)),
-                str(best + 1),
-                num(val[best], 4),
-                num(val[-1], 4),
-                num(train[-1], 4),
-                signed(val[-1] - val[best]),
+                str(c["epochs"]),
+                str(c["best_epoch"]),
+                num(c["best"], 4),
+                num(c["last"], 4),
+                num(c["train_last"], 4),
+                signed(c["last_minus_best"]),
             ]
         )
     header = [

@@ -36,7 +36,8 @@ def check_drawio(path: Path) -> ET.Element:
     vertices = {c.get("id"): c for c in cells if c.get("vertex") == "1"}
     edges = [c for c in cells if c.get("edge") == "1"]
     for edge in edges:
-        assert edge.get("source") in vertices and edge.get("target") in vertices, edge.get("id")
+        joined = edge.get("source") in vertices and edge.get("target") in vertices
+        assert joined, f"{path.name}: edge {edge.get('id')} joins a missing vertex"
     boxes = {i: _box(c) for i, c in vertices.items()}
     names = sorted(boxes)
     for i, a in enumerate(names):
@@ -133,7 +134,7 @@ def test_overlap_and_dangling_edges_are_caught(tmp_path: Path) -> None:
     drawn.edges.append(dg.Edge("e", "a", "missing"))
     text = drawn.to_drawio().replace('target="missing"', 'target="nowhere"')
     (tmp_path / "dangling.drawio").write_text(text)
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match="joins a missing vertex"):
         check_drawio(tmp_path / "dangling.drawio")
 
 
