@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -49,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -64,8 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.params} is not valid:\n{err}", file=sys.stderr)
         return 2
     options = {k: v for k, v in vars(args).items() if k not in {"params", "verbose", "stage"}}
+    signal.signal(signal.SIGTERM, _interrupt)  # a stopped job ends like Ctrl-C: cleanly, resumable
+    module = importlib.import_module(STAGES[args.stage][0])
     try:
-        importlib.import_module(STAGES[args.stage][0]).run(params, **options)
+        module.run(params, **options)
+    except KeyboardInterrupt:
+        kept = module.progress(params) if hasattr(module, "progress") else "nothing of it is kept"
+        print(f"interrupted: {args.stage} stopped; {kept}. Run `dvc repro` to resume.", file=sys.stderr)
+        return 130
     except DataContractError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -30,6 +30,12 @@ class PathsConfig(Section):
     reports: Path
     scored: Path
     studies: Path
+    runs: Path
+
+    def training_runs(self, stage: str) -> Path:
+        """Which MLflow run trained each model a stage wrote: kept apart from the models, so their
+        files (and DVC hashes) depend only on the models."""
+        return self.runs / f"{stage}.json"
 
     def split(self, name: str) -> Path:
         return self.prepared / f"{name}.parquet"

@@ -2,6 +2,8 @@
 
 ``candidate.json`` holds the configuration, the decision threshold, each seed's validation
 metrics and the selected seed, so ``evaluate`` can load and compare models without MLflow.
+Nothing in it depends on where or when it was trained (the MLflow run ids are kept in
+``paths.runs``), so equal models give equal files and DVC hashes on every machine.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ class StoredCandidate:
     selected_seed: int
     summary: dict[str, float]
     seeds: dict[int, dict[str, float]]
-    run_id: str | None  # the MLflow run that trained it: the report follows the registry back to it
 
     @property
     def model_path(self) -> Path:
@@ -65,5 +66,4 @@ def load(directory: Path) -> StoredCandidate:
         selected_seed=int(card["selected_seed"]),
         summary=card["summary"],
         seeds={int(k): v for k, v in card["seeds"].items()},
-        run_id=card.get("mlflow_run_id"),
     )

@@ -40,6 +40,8 @@ ARTIFACT_FIGURES = {
     "shap_bar.png": ("segment", "shap_bar.png"),
     "shap_beeswarm.png": ("segment", "shap_beeswarm.png"),
 }
+# Optuna draws importances only from two or more complete trials: a small search may have fewer
+OPTIONAL_FIGURES = {"search_importances.png"}
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,12 @@ def _artifact_figures(evidence: Evidence, folder: Path, document_dir: Path) -> d
     }
     out = {}
     for name, (run_key, artifact) in ARTIFACT_FIGURES.items():
-        path = download(runs[run_key], artifact, folder / name)
+        try:
+            path = download(runs[run_key], artifact, folder / name)
+        except mlflow.exceptions.MlflowException:
+            if name in OPTIONAL_FIGURES:
+                continue
+            raise
         out[name] = Figure(os.path.relpath(path, document_dir))
     return out
 

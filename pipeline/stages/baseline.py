@@ -34,7 +34,8 @@ def run(params: Params) -> None:
     with mlflow.start_run(run_name="baseline", tags=tags) as parent:
         mlflow.log_params({**cfg.candidate.flat_params(), "seeds": cfg.seeds, "threshold": cfg.threshold})
         results = train_over_seeds("baseline", cfg.candidate, data, cfg.seeds, cfg.threshold)
-        model_store.save(directory, results, extra={"mlflow_run_id": parent.info.run_id})
+        model_store.save(directory, results)
+        write_json(paths.training_runs("baseline"), {"baseline": parent.info.run_id})
         for trained in results.runs:
             log.info("baseline seed %d: %s", trained.seed, _brief(trained.val_metrics))
             runs.log_trained_model(

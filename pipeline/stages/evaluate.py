@@ -21,7 +21,7 @@ from pipeline.data.schema import DataSchema
 from pipeline.evaluation import compare, errors, metrics, reference
 from pipeline.evaluation.compare import ModelResult
 from pipeline.features.preprocessing import Preprocessor
-from pipeline.io import write_atomic, write_json
+from pipeline.io import read_json, write_atomic, write_json
 from pipeline.model import store as model_store
 from pipeline.model.store import StoredCandidate
 from pipeline.reporting import figures
@@ -55,6 +55,7 @@ def run(params: Params) -> None:
         p_val, p_test = reference.probabilities(estimator, validation.x), reference.probabilities(estimator, test.x)
         results[name] = compare.fit_decision(name, "reference", cfg, validation.y, p_val, p_test)
 
+    trained_by = {**read_json(paths.training_runs("baseline")), **read_json(paths.training_runs("optimize"))}
     summaries = {name: c.summary for name, c in stored.items()}
     champion = compare.select_champion(summaries, cfg.champion_criterion, cfg.criterion_lower_is_better)
     compare.score_on_test(results, test.y, cfg)
@@ -88,7 +89,7 @@ def run(params: Params) -> None:
             runs.log_figure(parent.info.run_id, fig, file)
         mlflow.log_artifact(str(report_dir / "error_analysis.csv"))
         model_runs = {
-            name: _log_model_run(parent.info.run_id, result, tags, champion, test.y, stored.get(name))
+            name: _log_model_run(parent.info.run_id, result, tags, champion, test.y, trained_by.get(name))
             for name, result in results.items()
         }
         versions = {}
@@ -124,12 +125,12 @@ def _log_model_run(
     tags: dict,
     champion: str,
     y_test: np.ndarray,
-    trained: StoredCandidate | None,
+    training_run_id: str | None,
 ) -> str:
     """A nested run per model; ``training_run_id`` links a network to the run that trained it."""
     model_tags = {**tags, "model": result.name, "kind": result.kind, "champion": str(result.name == champion)}
-    if trained is not None and trained.run_id:
-        model_tags["training_run_id"] = trained.run_id
+    if training_run_id is not None:
+        model_tags["training_run_id"] = training_run_id
     run_id = runs.start_child(parent_id, f"evaluate-{result.name}", model_tags)
     values: dict[str, float] = {}
     for metric, v in result.test.items():

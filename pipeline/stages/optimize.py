@@ -8,7 +8,6 @@ each study's best configuration over the baseline's seeds, and writes the candid
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pipeline.io import write_json
 from pipeline.model import store as model_store
 from pipeline.reporting import figures
 from pipeline.tracking import runs, store
-from pipeline.tracking.studies import budget_trials, log_study
+from pipeline.tracking.studies import log_study
 from pipeline.training.curves import write_curves
 from pipeline.training.job import TrainingData, load_training_data
 from pipeline.training.seeds import SeedResults, train_over_seeds
@@ -51,40 +50,52 @@ def run(params: Params) -> None:
 
     finished = {plan.label: studies.open_study(plan, storage, params) for plan in plans}
     for plan in plans:
-        done = len(budget_trials(finished[plan.label]))
+        done = len(studies.budget_trials(finished[plan.label]))
         if done != plan.budget:
             raise RuntimeError(f"study {plan.name} finished {done} trials, its budget is {plan.budget}")
 
     store.configure(params.tracking.experiment)
     tags = store.run_tags("optimize", md5)
     results: dict[str, SeedResults] = {}
+    trained_by: dict[str, str] = {}
     with mlflow.start_run(run_name="optimizer-comparison", tags={**tags, "study": "comparison"}) as comparison:
         mlflow.log_params({"trials_per_optimizer": opt.comparison.trials_per_optimizer, "seeds": params.baseline.seeds})
         for plan in plans:
             if plan.kind != "comparison":
                 continue
-            results[plan.label] = _log_and_retrain(
+            results[plan.label], trained_by[plan.label] = _log_and_retrain(
                 plan, finished[plan.label], comparison.info.run_id, params, data, tags
             )
         _log_comparison_figures(results)
     with mlflow.start_run(run_name="full-search-study", tags={**tags, "study": "search"}) as search:
         mlflow.log_params({"trials": opt.search.trials, "seeds": params.baseline.seeds})
         [plan] = [p for p in plans if p.kind == "search"]
-        results[plan.label] = _log_and_retrain(plan, finished[plan.label], search.info.run_id, params, data, tags)
+        results[plan.label], trained_by[plan.label] = _log_and_retrain(
+            plan, finished[plan.label], search.info.run_id, params, data, tags
+        )
 
     report = {}
     for label, result in results.items():
         study = finished[label]
-        trials = budget_trials(study)
+        trials = studies.budget_trials(study)
         report[label] = {
             **result.summary(),
             "selected_seed": result.selected.seed,
             "trials": len(trials),
             "pruned": sum(t.state.name == "PRUNED" for t in trials),
-            "best_trial": study.best_trial.number,
+            "best_trial": studies.position(study.best_trial),
             "best_trial_val_loss": study.best_value,
         }
     write_json(paths.metrics / "optimize.json", report)
+    write_json(paths.training_runs("optimize"), trained_by)
+
+
+def progress(params: Params) -> str:
+    """What an interrupted ``optimize`` keeps: the finished trials, in the Optuna storage."""
+    storage = studies.open_storage(params)
+    plans = studies.plan_studies(params, data_md5(params.paths))
+    done = sum(len(studies.budget_trials(studies.open_study(plan, storage, params))) for plan in plans)
+    return f"{done} of {sum(p.budget for p in plans)} trials are finished and kept in the studies"
 
 
 def _log_and_retrain(
@@ -94,8 +105,9 @@ def _log_and_retrain(
     params: Params,
     data: TrainingData,
     tags: dict[str, str],
-) -> SeedResults:
-    """Log the study, retrain its best configuration over the baseline's seeds, save the candidate."""
+) -> tuple[SeedResults, str]:
+    """Log the study, retrain its best configuration over the baseline's seeds (one packed training),
+    save the candidate; returns the results and the study's MLflow run."""
     study_run = log_study(plan, study, parent_run_id, tags)
     candidate = studies.best_candidate(study)
     seeds, threshold = params.baseline.seeds, params.baseline.threshold
@@ -104,7 +116,7 @@ def _log_and_retrain(
     model_store.save(
         directory,
         result,
-        extra={"study": plan.name, "best_trial": study.best_trial.number, "mlflow_run_id": study_run},
+        extra={"study": plan.name, "best_trial": studies.position(study.best_trial)},
     )
     seed_tags = {**tags, "study": plan.kind, "optimizer": candidate.optimizer.name, "kind": "retrain"}
     for trained in result.runs:
@@ -123,7 +135,7 @@ def _log_and_retrain(
         len(seeds),
     )
     runs.finish(study_run)
-    return result
+    return result, study_run
 
 
 def _log_comparison_figures(results: dict[str, SeedResults]) -> None:
@@ -137,11 +149,10 @@ def _log_comparison_figures(results: dict[str, SeedResults]) -> None:
 
 
 def _run_worker_processes(workers: int, params: Params) -> None:
-    """Start ``workers`` processes of ``python -m pipeline optimize-worker`` and wait for all."""
-    threads = max(1, studies.default_workers() // workers)
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    """Start ``workers`` processes of ``python -m pipeline optimize-worker`` and wait for all
+    (each uses one thread: ``pipeline.numerics``)."""
     argv = [sys.executable, "-m", "pipeline", "--params", str(params.source), "optimize-worker"]
-    procs = [subprocess.Popen([*argv, "--worker", str(k), "--threads", str(threads)], env=env) for k in range(workers)]
+    procs = [subprocess.Popen([*argv, "--worker", str(k)]) for k in range(workers)]
     try:
         codes = [p.wait() for p in procs]
     except BaseException:

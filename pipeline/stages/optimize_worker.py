@@ -11,19 +11,21 @@ import argparse
 
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5
-from pipeline.training.engine import limit_threads
 from pipeline.training.job import load_training_data
 from pipeline.tuning import studies
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--worker", type=int, default=0, help="worker number: seeds this worker's sampler")
-    parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: TensorFlow decides)")
 
 
-def run(params: Params, worker: int = 0, threads: int = 0) -> None:
-    if threads:
-        limit_threads(threads)
+def progress(params: Params) -> str:
+    from pipeline.stages.optimize import progress as studies_progress
+
+    return studies_progress(params)
+
+
+def run(params: Params, worker: int = 0) -> None:
     data = load_training_data(params.paths)
     plans = studies.plan_studies(params, data_md5(params.paths))
     studies.work(plans, params, data, worker)

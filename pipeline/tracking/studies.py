@@ -13,7 +13,7 @@ from optuna.trial import FrozenTrial, TrialState
 from pipeline.model.config import Candidate
 from pipeline.tracking import runs
 from pipeline.training.engine import History
-from pipeline.tuning.studies import FINISHED, TICKET, StudyPlan, trial_name
+from pipeline.tuning.studies import StudyPlan, budget_trials, position, trial_name
 
 log = logging.getLogger(__name__)
 
@@ -29,18 +29,13 @@ def trial_history(trial: FrozenTrial) -> History:
     )
 
 
-def budget_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """The trials that count: finished (complete or pruned) and issued against the budget."""
-    return [t for t in study.get_trials(deepcopy=False, states=FINISHED) if TICKET in t.user_attrs]
-
-
 def log_study(plan: StudyPlan, study: optuna.Study, parent_run_id: str, tags: Mapping[str, str]) -> str:
     """A run for the study, nested under ``parent_run_id``, holding its trials and Optuna's figures."""
     study_tags = {**tags, "study": plan.kind, "optuna_study": plan.name}
     if plan.optimizer:
         study_tags["optimizer"] = plan.optimizer
     run_id = runs.start_child(parent_run_id, plan.label if plan.kind == "comparison" else "full-search", study_tags)
-    trials = budget_trials(study)
+    trials = sorted(budget_trials(study), key=position)
     for trial in trials:
         _log_trial(plan, trial, run_id, study_tags)
     best = study.best_trial
@@ -49,7 +44,7 @@ def log_study(plan: StudyPlan, study: optuna.Study, parent_run_id: str, tags: Ma
         run_id,
         params={f"best.{k}": v for k, v in Candidate.model_validate(best.user_attrs["candidate"]).flat_params().items()}
         | {"budget": plan.budget},
-        metrics={"best_val_loss": best.value, "best_trial": best.number, "trials": len(trials), "pruned": pruned},
+        metrics={"best_val_loss": best.value, "best_trial": position(best), "trials": len(trials), "pruned": pruned},
     )
     _log_optuna_figures(study, run_id)
     return run_id
@@ -57,11 +52,12 @@ def log_study(plan: StudyPlan, study: optuna.Study, parent_run_id: str, tags: Ma
 
 def _log_trial(plan: StudyPlan, trial: FrozenTrial, parent_run_id: str, tags: Mapping[str, str]) -> None:
     candidate = Candidate.model_validate(trial.user_attrs["candidate"])
-    name = trial_name(plan, trial.number)
+    name = trial_name(plan, position(trial))
     trial_tags = {
         **tags,
         "optimizer": candidate.optimizer.name,
-        "trial": str(trial.number),
+        "trial": str(position(trial)),
+        "optuna_trial": str(trial.number),
         "state": trial.state.name,
         "worker": str(trial.user_attrs.get("worker", "")),
     }

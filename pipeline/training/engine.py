@@ -1,14 +1,20 @@
-"""A fast training loop that stays Keras: Keras model, Keras optimizer, Keras loss.
+"""A fast training loop that stays Keras, for K networks of one configuration at once.
 
 ``model.fit`` spends almost all its time on per-step Python work for a network this
-small (about 3 ms a step for a few kFLOP). Here one compiled call runs a whole epoch:
-the batches of the (host-shuffled) epoch are stacked into one tensor and a
-``tf.while_loop`` applies the Keras optimizer to each in turn. The epoch is compiled
-with XLA, except for models with dropout: XLA's CPU random-number kernels make a
-dropout mask cost more than the rest of the step, and the plain TensorFlow graph is
-then several times faster. The loss is the one
+small (about 3 ms a step for a few kFLOP), and even a compiled loop is bound by the
+per-step overhead (about 60 µs). So one compiled XLA call runs a whole epoch of K
+packed networks (``pipeline.model.packed``): the batches of the epoch, shuffled on the
+host per network, are stacked into one tensor and a ``tf.while_loop`` applies one
+Keras optimizer to the packed weights. Keras optimizers update elementwise, the loss
+is a sum of per-network losses, and nothing else mixes across the model axis, so every
+network trains as it would alone: its own seed (initial weights, shuffling, dropout
+masks), its own sample weights and data, its own early stopping. The loss is the one
 ``model.fit`` minimizes: binary cross-entropy with sample weights, summed over the
-batch and divided by its size, plus the layers' regularization losses.
+batch and divided by its size, plus the L2 penalty.
+
+Dropout masks are drawn on the host (uint16 per unit, from a generator seeded by the
+network's seed), not by XLA's CPU random-number kernels: those made a dropout step cost
+more than the rest of it, and host draws do not depend on K or on the machine.
 """
 
 from __future__ import annotations
@@ -21,14 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from pipeline.evaluation import metrics
-
-
-def limit_threads(threads: int) -> None:
-    """Cap TensorFlow's thread pools; call before the first TensorFlow operation. Several
-    worker processes on one machine each want one thread per core they may use, or they
-    oversubscribe the cores and all slow down."""
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+from pipeline.model.packed import PackedNetwork
 
 
 class TrainingDivergedError(RuntimeError):
@@ -53,101 +52,195 @@ class History:
 EpochCallback = Callable[[int, dict[str, float]], None]
 
 
-class Trainer:
-    """Trains one Keras model with one Keras optimizer; build one per model."""
+@dataclass(frozen=True)
+class Member:
+    """One network's data in a pack: its training rows (and their weights) and validation rows."""
 
-    def __init__(
-        self, model: keras.Model, optimizer: keras.optimizers.Optimizer, jit_compile: bool | None = None
-    ) -> None:
-        self.model = model
-        self.optimizer = optimizer
-        optimizer.build(model.trainable_variables)
-        if jit_compile is None:
-            jit_compile = not any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
-        self.jit_compile = jit_compile
-        self._epoch = tf.function(self._epoch_graph, jit_compile=jit_compile, reduce_retracing=True)
-        self._predict = tf.function(lambda x: model(x, training=False)[:, 0], jit_compile=True)
+    x: np.ndarray
+    y: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    sample_weight: np.ndarray | None = None
 
-    def _epoch_graph(self, x: tf.Tensor, y: tf.Tensor, w: tf.Tensor, real: tf.Tensor) -> tf.Tensor:
-        """x: [batches, batch, features]; w: sample weights; real: 1 for rows, 0 for padding."""
-        model, optimizer = self.model, self.optimizer
-        variables = model.trainable_variables
 
-        def step(i: tf.Tensor, weighted_sum: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            rows = tf.reduce_sum(real[i])
+class _Epochs:
+    """Host side of one network's epochs: its shuffling and dropout draws, seeded by its seed."""
+
+    def __init__(self, rows: int, seed: int, batch_size: int, n_batches: int, widths: list[int]) -> None:
+        self.rows, self.batch_size, self.n_batches, self.widths = rows, batch_size, n_batches, widths
+        self.shuffle = np.random.default_rng(seed)
+        self.dropout = np.random.default_rng([seed, 1])  # a stream of its own: shuffling stays as without dropout
+        self.own_batches = -(-rows // batch_size)
+
+    def next(self) -> tuple[np.ndarray, ...]:
+        """Row order [batches, batch], real (1 for rows, 0 for padding) and one dropout draw per layer."""
+        n, b = self.rows, self.batch_size
+        own, total = self.own_batches * b, self.n_batches * b
+        # padding rows are real rows with weight 0: they move no weight, only fill the last batch;
+        # batches beyond this network's own are empty, and its weights do not move in them
+        order = np.zeros(total, "int32")
+        order[:n] = self.shuffle.permutation(n)
+        order[n:own] = self.shuffle.integers(0, n, own - n)
+        real = np.zeros(total, "float32")
+        real[:n] = 1.0
+        masks = []
+        for width in self.widths:
+            mask = np.zeros((self.n_batches, b, width), "uint16")
+            draws = self.dropout.bytes(2 * own * width)
+            mask[: self.own_batches] = np.frombuffer(draws, "uint16").reshape(self.own_batches, b, width)
+            masks.append(mask)
+        return order.reshape(self.n_batches, b), real.reshape(self.n_batches, b), *masks
+
+
+class PackedTrainer:
+    """Trains a ``PackedNetwork`` with one Keras optimizer; build one per pack."""
+
+    def __init__(self, network: PackedNetwork, optimizer: keras.optimizers.Optimizer) -> None:
+        self.network, self.optimizer = network, optimizer
+        optimizer.build(network.trainable_variables)
+        self._epoch = {
+            frozen: tf.function(lambda *a, frozen=frozen: self._epoch_graph(*a, frozen=frozen), jit_compile=True)
+            for frozen in (False, True)
+        }
+        # a plain graph: as fast as XLA for one forward pass, and compiled in a tenth of the time
+        self._predict = tf.function(lambda x: network(x, training=False))
+
+    def _epoch_graph(
+        self, x: tf.Tensor, y: tf.Tensor, w: tf.Tensor, order: tf.Tensor, real: tf.Tensor, training: tf.Tensor,
+        *masks: tf.Tensor, frozen: bool,
+    ) -> tf.Tensor:  # fmt: skip
+        """x: [K, rows, features], y and w (sample weights): [K, rows]; order: [batches, K, batch]
+        row numbers; real: 1 for rows, 0 for padding; training: [K], 1 for networks still training.
+        With ``frozen``, a network that is not training, or has no rows in a step, keeps its weights
+        and moving averages (two traces: the common case needs no copy)."""
+        network, optimizer = self.network, self.optimizer
+        trainable, every = network.trainable_variables, network.variables
+
+        def step(i: tf.Tensor, sums: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            rows = tf.reduce_sum(real[i], axis=1)  # [K]
+            before = [tf.identity(v.value) for v in every] if frozen else []  # snapshots, not the variables
+            batch = order[i]
+            x_i, y_i, w_i = (tf.gather(t, batch, batch_dims=1) for t in (x, y, w))
             with tf.GradientTape() as tape:
-                p = model(x[i], training=True)
-                per_row = keras.losses.binary_crossentropy(y[i][:, None], p)
-                loss = tf.reduce_sum(per_row * w[i] * real[i]) / rows
-                for extra in model.losses:
-                    loss = loss + extra
-            optimizer.apply(tape.gradient(loss, variables), variables)
-            return i + 1, weighted_sum + loss * rows
+                p = network(x_i, training=True, masks=[m[i] for m in masks])
+                per_row = keras.losses.binary_crossentropy(y_i[..., None], p[..., None])
+                losses = tf.reduce_sum(per_row * w_i * real[i], axis=1) / tf.maximum(rows, 1.0)
+                losses = losses + network.l2_penalty()
+                total = tf.reduce_sum(losses)
+            optimizer.apply(tape.gradient(total, trainable), trainable)
+            if frozen:
+                moving = training * tf.cast(rows > 0, tf.float32)
+                for variable, old in zip(every, before, strict=True):
+                    keep = tf.reshape(moving, [-1] + [1] * (len(variable.shape) - 1)) > 0
+                    variable.assign(tf.where(keep, variable.value, old))
+            return i + 1, sums + losses * rows
 
-        n_batches = tf.shape(x)[0]
-        _, total = tf.while_loop(lambda i, _: i < n_batches, step, (tf.constant(0), tf.constant(0.0)))
-        return total / tf.reduce_sum(real)
+        n_batches = tf.shape(order)[0]
+        zeros = tf.zeros(tf.shape(real)[1:2])
+        _, sums = tf.while_loop(lambda i, _: i < n_batches, step, (tf.constant(0), zeros))
+        return sums / tf.reduce_sum(real, axis=[0, 2])
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        return self._predict(tf.constant(x, dtype=tf.float32)).numpy().astype("float64")
+    def predict(self, x: np.ndarray | tf.Tensor) -> np.ndarray:
+        """``x``: [K, rows, features] (or [rows, features], the same rows for every network) -> [K, rows]."""
+        if not isinstance(x, tf.Tensor):
+            x = _packed(np.asarray(x, dtype="float32"), self.network.size)
+        return self._predict(x).numpy().astype("float64")
 
     def fit(
         self,
-        x: np.ndarray,
-        y: np.ndarray,
-        validation: tuple[np.ndarray, np.ndarray],
+        members: list[Member],
         *,
         epochs: int,
         batch_size: int,
-        seed: int,
-        sample_weight: np.ndarray | None = None,
         patience: int | None = None,
         on_epoch: EpochCallback | None = None,
-    ) -> History:
-        """Train; with ``patience``, stop when validation loss has not improved for that many
-        epochs and restore the best weights. ``on_epoch`` sees each epoch's metrics (and may
-        raise, e.g. to prune an Optuna trial)."""
-        rng = np.random.default_rng(seed)
-        n = len(x)
-        n_batches = -(-n // batch_size)
-        padded = n_batches * batch_size
-        weights = np.ones(n, "float32") if sample_weight is None else sample_weight.astype("float32")
-        real = np.zeros(padded, "float32")
-        real[:n] = 1.0
-        real_t = tf.constant(real.reshape(n_batches, batch_size))
-        x_val, y_val = validation
-        history = History()
-        best_loss, best_weights, stale = np.inf, None, 0
+    ) -> list[History]:
+        """Train each network on its member's data; with ``patience``, each stops when its validation
+        loss has not improved for that many epochs and gets its best weights back. ``on_epoch``
+        (one network only) sees each epoch's metrics and may raise, e.g. to prune an Optuna trial."""
+        network = self.network
+        if len(members) != network.size:
+            raise ValueError(f"{len(members)} members for a pack of {network.size} networks")
+        if on_epoch is not None and network.size != 1:
+            raise ValueError("on_epoch follows one network; train a pack of one")
+        n_batches = max(-(-len(m.x) // batch_size) for m in members)
+        feeds = [
+            _Epochs(len(m.x), seed, batch_size, n_batches, network.dropout_widths)
+            for m, seed in zip(members, network.seeds, strict=True)
+        ]
+        uneven = any(f.own_batches != n_batches for f in feeds)
+        data = _resident(members)
+        x_val, val_rows = _stack_validation(members)
+        x_val = _packed(x_val, network.size)
+        histories = [History() for _ in members]
+        best = [np.inf] * len(members)
+        best_weights: list[list[np.ndarray] | None] = [None] * len(members)
+        stale = [0] * len(members)
+        training = np.ones(len(members), "float32")
 
         for epoch in range(1, epochs + 1):
-            # padding rows are real rows with weight 0: they move no weight, only fill the last batch
-            order = np.concatenate([rng.permutation(n), rng.integers(0, n, padded - n)])
-            batches = (
-                tf.constant(x[order].reshape(n_batches, batch_size, -1), dtype=tf.float32),
-                tf.constant(y[order].reshape(n_batches, batch_size), dtype=tf.float32),
-                tf.constant(weights[order].reshape(n_batches, batch_size)),
-                real_t,
-            )
-            train_loss = float(self._epoch(*batches))
-            if not np.isfinite(train_loss):
-                raise TrainingDivergedError(f"training loss is {train_loss} at epoch {epoch}")
+            parts = [f.next() for f in feeds]
+            order, real, *masks = (tf.constant(np.stack(p, axis=1)) for p in zip(*parts, strict=True))
+            frozen = uneven or not training.all()
+            sums = self._epoch[frozen](*data, order, real, tf.constant(training), *masks).numpy()
             p_val = self.predict(x_val)
-            val_loss = metrics.log_loss(y_val, p_val)
-            history.train_loss.append(train_loss)
-            history.val_loss.append(val_loss)
-            history.val_roc_auc.append(metrics.roc_auc(y_val, p_val))
-            if on_epoch is not None:
-                on_epoch(
-                    epoch, {"train_loss": train_loss, "val_loss": val_loss, "val_roc_auc": history.val_roc_auc[-1]}
-                )
-            if val_loss < best_loss:
-                best_loss, history.best_epoch, stale = val_loss, epoch, 0
-                if patience is not None:
-                    best_weights = self.model.get_weights()
-            elif patience is not None:
-                stale += 1
-                if stale >= patience:
-                    break
-        if best_weights is not None:
-            self.model.set_weights(best_weights)
-        return history
+            improved = []
+            for k, member in enumerate(members):
+                if not training[k]:
+                    continue
+                if not np.isfinite(sums[k]):
+                    raise TrainingDivergedError(f"training loss is {sums[k]} at epoch {epoch}")
+                p = p_val[k, : val_rows[k]]
+                history = histories[k]
+                history.train_loss.append(float(sums[k]))
+                history.val_loss.append(metrics.log_loss(member.y_val, p))
+                history.val_roc_auc.append(metrics.roc_auc(member.y_val, p))
+                if on_epoch is not None:
+                    on_epoch(epoch, {"train_loss": float(sums[k]), "val_loss": history.val_loss[-1],
+                                     "val_roc_auc": history.val_roc_auc[-1]})  # fmt: skip
+                if history.val_loss[-1] < best[k]:
+                    best[k], history.best_epoch, stale[k] = history.val_loss[-1], epoch, 0
+                    improved.append(k)
+                elif patience is not None:
+                    stale[k] += 1
+                    if stale[k] >= patience:
+                        training[k] = 0.0  # stopped: its weights no longer change
+            if patience is not None and improved:
+                values = network.slices()
+                for k in improved:
+                    best_weights[k] = values[k]
+            if not training.any():
+                break
+        for k, values in enumerate(best_weights):
+            if values is not None:
+                network.restore(k, values)
+        network.unpack()
+        return histories
+
+
+def _resident(members: list[Member]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Every network's training rows, labels and sample weights, [K, rows(, features)], uploaded once."""
+    rows = max(len(m.x) for m in members)
+    x = np.zeros((len(members), rows, members[0].x.shape[1]), "float32")
+    y = np.zeros((len(members), rows), "float32")
+    w = np.zeros((len(members), rows), "float32")
+    for k, m in enumerate(members):
+        n = len(m.x)
+        x[k, :n], y[k, :n] = m.x, m.y
+        w[k, :n] = 1.0 if m.sample_weight is None else m.sample_weight
+    return tf.constant(x), tf.constant(y), tf.constant(w)
+
+
+def _packed(x: np.ndarray, size: int) -> tf.Tensor:
+    return tf.constant(np.broadcast_to(x, (size, *x.shape)) if x.ndim == 2 else x)
+
+
+def _stack_validation(members: list[Member]) -> tuple[np.ndarray, list[int]]:
+    """One [K, rows, features] array (shorter sets padded), and each member's row count."""
+    rows = [len(m.x_val) for m in members]
+    if all(m.x_val is members[0].x_val for m in members):
+        return np.asarray(members[0].x_val, "float32"), rows
+    x = np.zeros((len(members), max(rows), members[0].x_val.shape[1]), "float32")
+    for k, m in enumerate(members):
+        x[k, : rows[k]] = m.x_val
+    return x, rows

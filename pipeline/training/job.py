@@ -14,10 +14,11 @@ from pipeline.data.prepared import Split, load_split
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation import metrics
 from pipeline.features.preprocessing import Preprocessor
-from pipeline.model.architecture import build_model
 from pipeline.model.config import Candidate, Imbalance
+from pipeline.model.files import save_model
+from pipeline.model.packed import PackedNetwork
 from pipeline.training import imbalance
-from pipeline.training.engine import EpochCallback, History, Trainer
+from pipeline.training.engine import EpochCallback, History, Member, PackedTrainer
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,7 @@ class TrainedModel:
     seconds: float
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.model.save(path)
+        save_model(self.model, path)
 
 
 def train(
@@ -63,30 +63,48 @@ def train(
     threshold: float = 0.5,
     on_epoch: EpochCallback | None = None,
 ) -> TrainedModel:
-    """Build, train and score on validation; deterministic for a given seed on a given machine."""
+    """Build, train and score on validation; the same numbers for a given seed on any machine."""
+    [trained] = train_pack(candidate, data, [seed], threshold, on_epoch)
+    return trained
+
+
+def train_pack(
+    candidate: Candidate,
+    data: TrainingData,
+    seeds: list[int],
+    threshold: float = 0.5,
+    on_epoch: EpochCallback | None = None,
+) -> list[TrainedModel]:
+    """One configuration over several seeds in one packed training: each seed's model is the
+    one it would be alone (its initial weights, shuffling, dropout masks and early stopping)."""
     started = time.perf_counter()
-    x, y, weights = _training_arrays(candidate.training.imbalance, data, seed)
-    model = build_model(data.preprocessor.n_features, candidate.model, seed)
-    trainer = Trainer(model, candidate.optimizer.build())
-    history = trainer.fit(
-        x,
-        y,
-        (data.validation.x, data.validation.y),
+    members = [_member(candidate.training.imbalance, data, seed) for seed in seeds]
+    network = PackedNetwork(data.preprocessor.n_features, candidate.model, seeds)
+    trainer = PackedTrainer(network, candidate.optimizer.build())
+    histories = trainer.fit(
+        members,
         epochs=candidate.training.epochs,
         batch_size=candidate.training.batch_size,
-        seed=seed,
-        sample_weight=weights,
         patience=candidate.training.early_stopping_patience,
         on_epoch=on_epoch,
     )
     p_val = trainer.predict(data.validation.x)
-    summary = metrics.summary(data.validation.y, p_val, threshold)
-    summary["best_epoch"] = history.best_epoch
-    summary["epochs_run"] = history.epochs_run
-    summary["final_train_loss"] = history.train_loss[-1]
-    return TrainedModel(
-        candidate, seed, threshold, model, history, data.validation.y, p_val, summary, time.perf_counter() - started
-    )
+    seconds = (time.perf_counter() - started) / len(seeds)  # the pack's time, shared evenly
+    results = []
+    for k, (seed, model, history) in enumerate(zip(seeds, network.models, histories, strict=True)):
+        summary = metrics.summary(data.validation.y, p_val[k], threshold)
+        summary["best_epoch"] = history.best_epoch
+        summary["epochs_run"] = history.epochs_run
+        summary["final_train_loss"] = history.train_loss[-1]
+        results.append(
+            TrainedModel(candidate, seed, threshold, model, history, data.validation.y, p_val[k], summary, seconds)
+        )
+    return results
+
+
+def _member(how: Imbalance, data: TrainingData, seed: int) -> Member:
+    x, y, weights = _training_arrays(how, data, seed)
+    return Member(x, y, data.validation.x, data.validation.y, weights)
 
 
 def _training_arrays(how: Imbalance, data: TrainingData, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

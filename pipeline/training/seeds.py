@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.model.config import Candidate
-from pipeline.training.job import TrainedModel, TrainingData, train
+from pipeline.training.job import TrainedModel, TrainingData, train_pack
 
 REPORTED = ("log_loss", "roc_auc", "pr_auc", "f1", "accuracy", "precision", "recall", "best_epoch")
 
@@ -38,4 +38,5 @@ class SeedResults:
 def train_over_seeds(
     name: str, candidate: Candidate, data: TrainingData, seeds: list[int], threshold: float
 ) -> SeedResults:
-    return SeedResults(name, candidate, threshold, [train(candidate, data, seed, threshold) for seed in seeds])
+    """All seeds in one packed training."""
+    return SeedResults(name, candidate, threshold, train_pack(candidate, data, seeds, threshold))

@@ -6,7 +6,13 @@ Optuna hands a queued trial to exactly one worker, so workers on any number of
 machines run the budget between them, none twice. A trial that is not a ticket (the
 queue ran dry between a worker's check and its ask) is failed at once and never
 trained. A worker that dies mid-trial stops sending heartbeats; after three missed
-beats Optuna fails that trial and queues it again, tickets included.
+beats Optuna fails that trial and we queue a new ticket in its place.
+
+Resuming ends where an uninterrupted run ends: each suggestion is drawn by a sampler
+seeded from the study's seed, the trial's *position* (how many trials of the budget had
+finished when it started) and the worker, so it depends only on the study's definition
+and its finished trials, not on how often the process restarted. A trial that was
+interrupted and re-run from a new ticket therefore gets the same suggestion again.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Literal
 
 import optuna
 import sqlalchemy
-from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages import RDBStorage
 from optuna.storages import fail_stale_trials as _fail_stale_trials
 from optuna.trial import TrialState
 
@@ -36,6 +42,14 @@ from pipeline.tuning import spaces
 
 log = logging.getLogger(__name__)
 optuna.logging.set_verbosity(optuna.logging.WARNING)  # our progress lines say what matters
+
+
+def _not_an_interruption(record: logging.LogRecord) -> bool:
+    """Optuna logs the traceback of a trial stopped by Ctrl-C; the CLI says it in one line instead."""
+    return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
+
+
+logging.getLogger("optuna.study._optimize").addFilter(_not_an_interruption)  # the module that logs it
 
 
 def fail_stale_trials(study: optuna.Study) -> None:
@@ -103,11 +117,19 @@ def open_storage(params: Params) -> RDBStorage:
             engine_kwargs=engine_kwargs,
             heartbeat_interval=beat,
             grace_period=3 * beat,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
+            heartbeat_stale_trial_callback=_replace_with_ticket,
         )
     if url.startswith("sqlite"):
         _serialize_sqlite_transactions(storage.engine)
     return storage
+
+
+def _replace_with_ticket(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    """A dead worker's trial, just failed by exactly one live process: queue a new ticket for it.
+    (Optuna's ``RetryHeartbeatStaleTrialCallback`` would re-run its parameters at the end of the
+    queue, where they no longer follow from the finished trials before it.)"""
+    if TICKET in trial.user_attrs:
+        study.enqueue_trial({}, user_attrs={TICKET: True})
 
 
 def _serialize_sqlite_transactions(engine: sqlalchemy.engine.Engine) -> None:
@@ -130,17 +152,66 @@ def _serialize_sqlite_transactions(engine: sqlalchemy.engine.Engine) -> None:
     engine.dispose()  # connections opened before the listeners would not have them
 
 
+class PositionSeededSampler(optuna.samplers.BaseSampler):
+    """TPE, drawn afresh for each trial with a seed from the study seed, the trial's position and
+    the worker (workers must not draw the same random trials). TPE keeps no state between trials
+    but its random generator, so this is TPE with a reproducible generator."""
+
+    def __init__(self, seed: int, study_name: str, worker: int, **tpe: object) -> None:
+        self.seed, self.study_name, self.worker, self.tpe = seed, study_name, worker, tpe
+        self.positions: dict[int, int] = {}  # trial number -> position, for the objective to record
+        self._sampler = self._tpe(0)
+
+    def _tpe(self, position: int) -> optuna.samplers.TPESampler:
+        key = f"{self.seed}:{self.study_name}:{position}:{self.worker}".encode()
+        seed = int.from_bytes(hashlib.sha256(key).digest()[:4], "big")
+        with warnings.catch_warnings():  # multivariate and group are stable in practice, "experimental" in name
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(seed=seed, **self.tpe)
+
+    def before_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        position = len(budget_trials(study))
+        self.positions[trial.number] = position
+        self._sampler = self._tpe(position)
+        self._sampler.before_trial(study, trial)
+
+    def infer_relative_search_space(self, study, trial):
+        return self._sampler.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._sampler.sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._sampler.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(self, study, trial, state, values):
+        self._sampler.after_trial(study, trial, state, values)
+
+
+def budget_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The trials that count against the budget: finished (complete or pruned) tickets."""
+    return [t for t in study.get_trials(deepcopy=False, states=FINISHED) if TICKET in t.user_attrs]
+
+
+def position(trial: optuna.trial.FrozenTrial) -> int:
+    """The trial's place in its study's budget (0-based): the same in a resumed study as in an
+    uninterrupted one, where Optuna's trial numbers shift by each interrupted trial."""
+    return int(trial.user_attrs["position"])
+
+
 def open_study(plan: StudyPlan, storage: RDBStorage, params: Params, worker: int = 0) -> optuna.Study:
     opt = params.optimize
-    with warnings.catch_warnings():  # multivariate and group are stable in practice, "experimental" in name
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(
-            seed=opt.sampler_seed + worker,  # workers must not draw the same random trials
-            n_startup_trials=opt.sampler_startup_trials,
-            multivariate=True,
-            group=plan.kind == "search",  # the search space is conditional on the optimizer and depth
-            constant_liar=True,  # running trials count as pessimistic results for parallel workers
-        )
+    sampler = PositionSeededSampler(
+        opt.sampler_seed,
+        plan.name,
+        worker,
+        n_startup_trials=opt.sampler_startup_trials,
+        multivariate=True,
+        group=plan.kind == "search",  # the search space is conditional on the optimizer and depth
+        # with parallel workers, running trials count as pessimistic results; with one, a running
+        # trial can only be a dead one, which must not change what comes next
+        constant_liar=opt.workers != 1,
+    )
     pruner = optuna.pruners.MedianPruner(
         n_startup_trials=opt.pruner.startup_trials, n_warmup_steps=opt.pruner.warmup_epochs
     )
@@ -202,6 +273,7 @@ def make_objective(
         else:
             candidate = spaces.search_candidate(trial, opt.search, baseline.candidate, opt)
         trial.set_user_attr("candidate", candidate.model_dump(mode="json"))
+        trial.set_user_attr("position", trial.study.sampler.positions[trial.number])
         trial.set_user_attr("worker", worker)
         curves = CurveRecorder([], [], [])
 
@@ -274,7 +346,7 @@ class Progress:
             value = f"val_loss={trial.value:.4f}" if trial.value is not None else "pruned"
             epochs = len(trial.user_attrs.get("curves", {}).get("train_loss", []))
             print(
-                f"[worker {self.worker}] {trial_name(plan, trial.number)} {trial.state.name.lower()} "
+                f"[worker {self.worker}] {trial_name(plan, position(trial))} {trial.state.name.lower()} "
                 f"{value} epochs={epochs} {trial.user_attrs.get('seconds', 0):.1f}s | "
                 f"{plan.label} {self._finished(plan)}/{plan.budget} | all {done}/{self.total}, "
                 f"{remaining} left | {_clock(elapsed)} elapsed",
@@ -292,8 +364,8 @@ class Progress:
         return tally[TrialState.COMPLETE] + tally[TrialState.PRUNED]
 
 
-def trial_name(plan: StudyPlan, number: int) -> str:
-    return f"{plan.label}-trial-{number:02d}"
+def trial_name(plan: StudyPlan, place: int) -> str:
+    return f"{plan.label}-trial-{place:02d}"
 
 
 def best_candidate(study: optuna.Study) -> Candidate:

@@ -1,4 +1,5 @@
-"""The fast engine trains like model.fit, deterministically, with every registered optimizer."""
+"""The packed engine trains like model.fit, deterministically, with every registered optimizer, and
+each network of a pack exactly as it would train alone."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pipeline.evaluation import metrics
 from pipeline.model.architecture import build_model
 from pipeline.model.config import Candidate, ModelConfig, TrainingConfig
 from pipeline.model.optimizers import REGISTRY, OptimizerConfig
-from pipeline.training.engine import Trainer
-from pipeline.training.job import TrainingData, train
+from pipeline.model.packed import PackedNetwork
+from pipeline.training.engine import Member, PackedTrainer
+from pipeline.training.job import TrainingData, train, train_pack
 
 SMALL = ModelConfig(hidden_units=[8])
 
@@ -33,12 +35,55 @@ def test_engine_matches_model_fit(training_data: TrainingData) -> None:
     reference.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
     fit_losses = reference.fit(x, y, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0).history["loss"]
 
-    ours = build_model(x.shape[1], SMALL, seed=3)
-    history = Trainer(ours, keras.optimizers.SGD(0.1)).fit(
-        x, y, (training_data.validation.x, training_data.validation.y), epochs=epochs, batch_size=len(x), seed=0
-    )
+    network = PackedNetwork(x.shape[1], SMALL, seeds=[3])
+    member = Member(x, y, training_data.validation.x, training_data.validation.y)
+    [history] = PackedTrainer(network, keras.optimizers.SGD(0.1)).fit([member], epochs=epochs, batch_size=len(x))
+    [ours] = network.models
     np.testing.assert_allclose(history.train_loss, fit_losses, rtol=1e-4)
     np.testing.assert_allclose(ours.predict(x, verbose=0), reference.predict(x, verbose=0), atol=1e-5)
+
+
+REGULARIZED = ModelConfig(hidden_units=[16, 8], batch_norm=True, dropout=0.3, l2=1e-3)
+
+
+@pytest.mark.parametrize("model", [ModelConfig(hidden_units=[16]), REGULARIZED], ids=["baseline", "bn-dropout"])
+def test_each_network_of_a_pack_trains_as_it_would_alone(model: ModelConfig, training_data: TrainingData) -> None:
+    """5 seeds packed and one at a time: per seed the same best epoch, epochs run (own early
+    stopping) and validation loss; the unpacked Keras models predict what the pack predicted."""
+    candidate = _candidate("adam", 0.01, model, epochs=40, early_stopping_patience=4, imbalance="class_weight")
+    seeds = [0, 1, 2, 3, 4]
+    packed = train_pack(candidate, training_data, seeds)
+    alone = [train(candidate, training_data, seed) for seed in seeds]
+    for p, a in zip(packed, alone, strict=True):
+        assert p.seed == a.seed
+        assert p.history.best_epoch == a.history.best_epoch
+        assert p.history.epochs_run == a.history.epochs_run == p.history.best_epoch + 4
+        assert p.val_metrics["log_loss"] == pytest.approx(a.val_metrics["log_loss"], abs=1e-5)
+        np.testing.assert_allclose(p.history.val_loss, a.history.val_loss, atol=1e-5)
+        keras_p = p.model.predict(training_data.validation.x, verbose=0)[:, 0]
+        np.testing.assert_allclose(keras_p, p.val_probabilities, atol=1e-6)
+    assert len({p.history.epochs_run for p in packed}) > 1  # the seeds stopped at different epochs
+
+
+def test_a_stopped_network_no_longer_changes(training_data: TrainingData) -> None:
+    """Two networks in a pack, the first stopping long before the second: its weights after the
+    pack equal those of its best epoch, as when it trains alone."""
+    x, y = training_data.train.x, training_data.train.y
+    val = (training_data.validation.x, training_data.validation.y)
+    model = ModelConfig(hidden_units=[32], batch_norm=True)
+    members = [Member(x, y, *val), Member(x[:150], y[:150], *val)]  # uneven sizes too
+    network = PackedNetwork(x.shape[1], model, seeds=[1, 2])
+    histories = PackedTrainer(network, keras.optimizers.Adam(0.05)).fit(members, epochs=60, batch_size=32, patience=2)
+    for k, (seed, member) in enumerate(zip([1, 2], members, strict=True)):
+        alone = PackedNetwork(x.shape[1], model, seeds=[seed])
+        [history] = PackedTrainer(alone, keras.optimizers.Adam(0.05)).fit(
+            [member], epochs=60, batch_size=32, patience=2
+        )
+        assert history.epochs_run == histories[k].epochs_run
+        for packed_weight, alone_weight in zip(
+            network.models[k].get_weights(), alone.models[0].get_weights(), strict=True
+        ):
+            np.testing.assert_allclose(packed_weight, alone_weight, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))

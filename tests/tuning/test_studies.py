@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,38 +56,79 @@ def test_two_worker_processes_complete_exactly_the_budget(project: Path) -> None
     assert workers == {0, 1}  # both processes took trials from the shared queue
 
 
-def test_a_killed_study_resumes_to_exactly_its_budget(project: Path) -> None:
-    params = _prepared(project, {"optimize": {"comparison": {"optimizers": ["sgd"], "trials_per_optimizer": 6}}})
-    [first, *_] = studies.plan_studies(params, data_md5(params.paths))
-    proc = subprocess.Popen(
+def _start_optimize(project: Path) -> subprocess.Popen:
+    return subprocess.Popen(
         [sys.executable, "-m", "pipeline", "optimize"],
         cwd=project,
         env=command_env(MLFLOW_TRACKING_URI=f"sqlite:///{project / 'mlflow.db'}"),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+
+
+def _wait_for_finished(params: Params, trials: int) -> None:
+    """Until the studies hold ``trials`` finished trials in all."""
     storage_url = studies.storage_url(params)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        try:
-            done = optuna.load_study(study_name=first.name, storage=storage_url).get_trials(states=studies.FINISHED)
-        except KeyError:
-            done = []
-        if len(done) >= 2:
-            break
+        done = 0
+        for plan in studies.plan_studies(params, data_md5(params.paths)):
+            with contextlib.suppress(KeyError):  # not created yet
+                study = optuna.load_study(study_name=plan.name, storage=storage_url)
+                done += len(study.get_trials(states=studies.FINISHED))
+        if done >= trials:
+            return
         time.sleep(0.1)
+    raise AssertionError(f"fewer than {trials} trials finished in time")
+
+
+def _suggestions(params: Params) -> dict[str, list[tuple[int, dict, float | None]]]:
+    """Per study, by position: the parameters suggested and the value reached."""
+    return {
+        label: sorted((studies.position(t), t.params, t.value) for t in trials)
+        for label, trials in _finished_by_study(params).items()
+    }
+
+
+def test_an_interrupted_study_resumes_to_what_an_uninterrupted_one_ends_with(project: Path) -> None:
+    """Stopped twice (SIGTERM, as `kill` or a CI job ends it, then SIGKILL, which leaves its trial
+    running), resumed: exactly the budget, nothing redone, and per position the same suggestions and
+    results as a run that was never interrupted."""
+    params = _prepared(project, {"optimize": {"comparison": {"optimizers": ["sgd"], "trials_per_optimizer": 6}}})
+
+    proc = _start_optimize(project)
+    _wait_for_finished(params, 2)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("interrupted: optimize stopped; ") and last.endswith("Run `dvc repro` to resume.")
+    assert "of 9 trials are finished and kept in the studies" in last
+
+    proc = _start_optimize(project)
+    _wait_for_finished(params, 5)
     proc.send_signal(signal.SIGKILL)  # no chance to clean up: its running trial is left RUNNING
     proc.wait()
-    interrupted = _finished_by_study(params)["sgd"]
-    assert 2 <= len(interrupted) < 6
+    interrupted = _finished_by_study(params)
+    assert 5 <= sum(map(len, interrupted.values())) < 9
 
-    optimize.run(Params.load())  # resumes: finishes the budget, re-queues the dead worker's trial
+    optimize.run(Params.load())  # resumes: finishes the budget, replaces the dead worker's trial
     finished = _finished_by_study(params)
     assert len(finished["sgd"]) == 6 and len(finished["search"]) == 3
-    assert {t.number for t in interrupted} <= {t.number for t in finished["sgd"]}  # nothing redone
+    for label, trials in interrupted.items():
+        assert {t.number for t in trials} <= {t.number for t in finished[label]}  # nothing redone
     runs = mlflow.search_runs(experiment_names=["otomoto-churn-ann"], output_format="list", max_results=1000)
-    sgd_trials = [r for r in runs if r.info.run_name.startswith("sgd-trial-")]
-    assert len(sgd_trials) == 6
+    assert sorted(r.info.run_name for r in runs if r.info.run_name.startswith("sgd-trial-")) == [
+        f"sgd-trial-{k:02d}" for k in range(6)
+    ]
+    resumed = _suggestions(params)
+
+    for state in (project / ".optuna", project / "models"):
+        shutil.rmtree(state)
+    optimize.run(Params.load())  # the same studies, never interrupted
+    assert _suggestions(params) == resumed
 
 
 def test_pruned_trials_are_logged_as_pruned(project: Path) -> None:
@@ -97,8 +140,10 @@ def test_pruned_trials_are_logged_as_pruned(project: Path) -> None:
     ).model_dump(mode="json")
     curves = {"train_loss": [0.7, 0.6], "val_loss": [0.7, 0.65], "val_roc_auc": [0.6, 0.62]}
     attrs = {studies.TICKET: True, "candidate": candidate, "curves": curves, "worker": 0}
-    study.add_trial(optuna.create_trial(value=0.5, user_attrs=attrs))
-    study.add_trial(optuna.create_trial(state=TrialState.PRUNED, user_attrs=attrs, intermediate_values={1: 0.7}))
+    study.add_trial(optuna.create_trial(value=0.5, user_attrs={**attrs, "position": 0}))
+    study.add_trial(
+        optuna.create_trial(state=TrialState.PRUNED, user_attrs={**attrs, "position": 1}, intermediate_values={1: 0.7})
+    )
     store.configure(params.tracking.experiment)
     with mlflow.start_run(run_name="parent") as parent:
         log_study(plan, study, parent.info.run_id, {"stage": "optimize"})
