@@ -20,6 +20,10 @@ STAGES: dict[str, tuple[str, str]] = {
     "optimize": ("pipeline.stages.optimize", "tune each optimizer with equal budgets, then search the whole model"),
     "evaluate": ("pipeline.stages.evaluate", "score every model once on the test split; register the champion"),
     "segment": ("pipeline.stages.segment", "segments, personas and SHAP reasons for every customer; evidence on test"),
+    "campaign": (
+        "pipeline.stages.campaign",
+        "what a retention campaign is worth: whom to contact, how many, with bootstrap bands on test",
+    ),
     "report": (
         "pipeline.stages.report",
         "render docs/REPORT.md, its figures and the draw.io diagrams from the registry",

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from pipeline.model.config import Candidate, Imbalance
 from pipeline.model.optimizers import REGISTRY
@@ -131,17 +131,10 @@ class OptimizeConfig(Section):
 
 
 class ThresholdConfig(Section):
-    """``max_f1`` by default; ``max_profit`` needs the value of a retained churner and an offer's cost."""
+    """``max_f1``, or ``max_profit``: the cut-off that maximizes the campaign's realized net value
+    on validation under the value model of ``segment.campaign``."""
 
     rule: Literal["max_f1", "max_profit"]
-    retained_value: float | None = Field(None, gt=0)
-    offer_cost: float | None = Field(None, gt=0)
-
-    @model_validator(mode="after")
-    def _profit_needs_money(self) -> ThresholdConfig:
-        if self.rule == "max_profit" and (self.retained_value is None or self.offer_cost is None):
-            raise ValueError("threshold rule max_profit needs retained_value and offer_cost")
-        return self
 
 
 class BootstrapConfig(Section):
@@ -177,6 +170,25 @@ class SegmentSpec(Section):
     action: str
 
 
+class SensitivityConfig(Section):
+    success_rates: list[float] = Field(min_length=1)
+    contact_costs: list[float] = Field(min_length=1)
+
+
+class CampaignConfig(Section):
+    """The value model of a retention campaign (``pipeline.segmentation.campaign``): assumptions,
+    each documented; amounts in the currency of the monthly charges."""
+
+    margin: float = Field(gt=0, le=1)  # share of the monthly charges that is contribution margin
+    offer_months: float = Field(ge=0)  # the retention offer: a discount of this many months' charges
+    contact_cost: float = Field(ge=0)  # cost of one contact
+    success_rate: float = Field(ge=0, le=1)  # contacted would-be churners who stay because of it
+    stayer_acceptance: float = Field(ge=0, le=1)  # contacted stayers who take the offer anyway
+    sensitivity: SensitivityConfig
+    shares: int = Field(gt=1)  # campaign sizes drawn: this many equal steps of the customer base
+    bootstrap: BootstrapConfig
+
+
 class SegmentConfig(Section):
     """Risk x value segments, and behavioural personas from an unsupervised clustering."""
 
@@ -193,6 +205,7 @@ class SegmentConfig(Section):
     shap_seed: int
     top_shares: list[float] = Field(min_length=1)  # campaign sizes (share of customers) to compare models at
     permutation_repeats: int = Field(gt=0)
+    campaign: CampaignConfig
 
     @field_validator("segments")
     @classmethod

@@ -49,7 +49,12 @@ SMALL_BUDGETS = {
         "search": {"trials": 3, "units": [4, 16], "batch_sizes": [32, 64]},
     },
     "evaluate": {"bootstrap": {"resamples": 200}},
-    "segment": {"persona_k": [2, 3], "shap_background": 20, "permutation_repeats": 2},
+    "segment": {
+        "persona_k": [2, 3],
+        "shap_background": 20,
+        "permutation_repeats": 2,
+        "campaign": {"bootstrap": {"resamples": 200}},
+    },
 }
 
 
@@ -69,7 +74,7 @@ def set_params(root: Path, changes: dict) -> None:
 def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchema) -> Path:
     """The stages (prepare to report) once on synthetic data with tiny budgets. ``baseline`` and ``optimize``
     run while the test split is moved away, so a test split read before ``evaluate`` fails."""
-    from pipeline.stages import baseline, evaluate, optimize, prepare, report, segment
+    from pipeline.stages import baseline, campaign, evaluate, optimize, prepare, report, segment
 
     root = tmp_path_factory.mktemp("pipeline") / "project"
     (root / "data" / "raw").mkdir(parents=True)
@@ -89,6 +94,7 @@ def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchem
         hidden.rename(test_split)
         evaluate.run(Params.load())
         segment.run(Params.load())
+        campaign.run(Params.load())
         report.run(Params.load())
     return root
 

@@ -27,23 +27,29 @@ class ModelResult:
     vs_baseline: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def choose_threshold(cfg: ThresholdConfig, y: np.ndarray, p: np.ndarray) -> float:
+def choose_threshold(cfg: ThresholdConfig, y: np.ndarray, p: np.ndarray, contact_value: np.ndarray) -> float:
     if cfg.rule == "max_profit":
-        assert cfg.retained_value is not None and cfg.offer_cost is not None  # checked by the config
-        return thresholds.max_profit(y, p, cfg.retained_value, cfg.offer_cost)
+        return thresholds.max_profit(p, contact_value)
     return thresholds.max_f1(y, p)
 
 
 def fit_decision(
-    name: str, kind: str, cfg: EvaluateConfig, y_val: np.ndarray, p_val_raw: np.ndarray, p_test_raw: np.ndarray
+    name: str,
+    kind: str,
+    cfg: EvaluateConfig,
+    y_val: np.ndarray,
+    p_val_raw: np.ndarray,
+    p_test_raw: np.ndarray,
+    contact_value: np.ndarray,
 ) -> ModelResult:
-    """Calibration (if it helps on validation) and threshold, both from validation only."""
+    """Calibration (if it helps on validation) and threshold, both from validation only.
+    ``contact_value``: each validation customer's realized net value if contacted (for max_profit)."""
     calibrator, losses = None, {}
     if cfg.calibration and kind == "ann":
         calibrator, losses = calibration.choose(y_val, p_val_raw, cfg.calibration, cfg.calibration_folds, seed=0)
     p_val = calibrator.apply(p_val_raw) if calibrator else p_val_raw
     p_test = calibrator.apply(p_test_raw) if calibrator else p_test_raw
-    threshold = choose_threshold(cfg.threshold, y_val, p_val)
+    threshold = choose_threshold(cfg.threshold, y_val, p_val, contact_value)
     return ModelResult(name, kind, threshold, calibrator, losses, p_val, p_test)
 
 

@@ -21,14 +21,11 @@ def max_f1(y: np.ndarray, p: np.ndarray) -> float:
     return float(thresholds[int(np.argmax(f1))])
 
 
-def max_profit(y: np.ndarray, p: np.ndarray, retained_value: float, offer_cost: float) -> float:
-    """The threshold that maximizes value of churners reached minus cost of offers sent.
-
-    Every customer above the threshold gets an offer (cost ``offer_cost``); each actual
-    churner among them is worth ``retained_value`` if retained.
-    """
-    y = np.asarray(y).astype(bool)
+def max_profit(p: np.ndarray, contact_value: np.ndarray) -> float:
+    """The threshold that maximizes the campaign's net value: everyone at or above it is contacted,
+    and contacting customer i is worth ``contact_value[i]`` (realized: outcome known, value model
+    in ``pipeline.segmentation.campaign``). Ties: the lowest threshold."""
     thresholds = _candidates(p)
     predicted = np.asarray(p)[None, :] >= thresholds[:, None]
-    profit = retained_value * (predicted & y).sum(axis=1) - offer_cost * predicted.sum(axis=1)
-    return float(thresholds[int(np.argmax(profit))])
+    value = predicted @ np.asarray(contact_value, "float64")
+    return float(thresholds[int(np.argmax(value))])

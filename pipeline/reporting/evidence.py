@@ -3,8 +3,9 @@
 The chain is followed by links the stages record, never by "the latest run": the ``champion``
 and ``baseline`` aliases name model versions; a version's run is its ``evaluate-<model>`` run,
 whose parent is the ``evaluate`` run and whose ``training_run_id`` tag is the run that trained
-the network (a study run of ``optimize``, or the ``baseline`` run). The ``segment`` run is the
-one tagged with the champion's version; the ``prepare`` run, the one tagged with its data md5.
+the network (a study run of ``optimize``, or the ``baseline`` run). The ``segment`` and
+``campaign`` runs are the ones tagged with the champion's version; the ``prepare`` run, the one
+tagged with its data md5.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class Evidence:
     segment_run: Run
     segment_summary: dict
     segment_tables: dict[str, pd.DataFrame]
+    campaign_run: Run
+    campaign_summary: dict
+    campaign_tables: dict[str, pd.DataFrame]
     prepare_run: Run
     profile: dict  # the prepare run's data profile (training split)
     error_analysis: pd.DataFrame
@@ -96,11 +100,11 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         raise EvidenceError(f"evaluate run {evaluate_run.info.run_id} has no candidate from the {missing} studies")
 
     champion_version = versions[registry.CHAMPION].version
-    segment_run = _newest(
-        client,
-        evaluate_run.info.experiment_id,
-        f"tags.stage = 'segment' and tags.champion_version = '{champion_version}'",
-        f"no segment run for champion version {champion_version}: run the segment stage",
+    segment_run, segment_summary, segment_tables = _champion_stage(
+        client, evaluate_run, "segment", champion_version, workdir
+    )
+    campaign_run, campaign_summary, campaign_tables = _champion_stage(
+        client, evaluate_run, "campaign", champion_version, workdir
     )
     data_md5 = versions[registry.CHAMPION].tags["data_md5"]
     prepare_run = _newest(
@@ -109,12 +113,6 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         f"tags.stage = 'prepare' and tags.data_md5 = '{data_md5}'",
         f"no prepare run for data md5 {data_md5}",
     )
-    segment_dir = Path(
-        mlflow.artifacts.download_artifacts(run_id=segment_run.info.run_id, dst_path=str(workdir / "segment"))
-    )
-    tables = {p.stem: pd.read_csv(p) for p in sorted((segment_dir / "tables").glob("*.csv"))}
-    summary = json.loads((segment_dir / "summary.json").read_text())
-
     baseline_seeds = _children(client, baseline_run)
     evidence = Evidence(
         registered_model=registered_model,
@@ -126,8 +124,11 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         comparison_run=parents["comparison"],
         studies=studies,
         segment_run=segment_run,
-        segment_summary=summary,
-        segment_tables=tables,
+        segment_summary=segment_summary,
+        segment_tables=segment_tables,
+        campaign_run=campaign_run,
+        campaign_summary=campaign_summary,
+        campaign_tables=campaign_tables,
         prepare_run=prepare_run,
         profile=json.loads(download(prepare_run, "prepare.json", workdir / "prepare.json").read_text()),
         error_analysis=pd.read_csv(download(evaluate_run, "error_analysis.csv", workdir / "error_analysis.csv")),
@@ -174,6 +175,21 @@ def _training_run_id(run: Run) -> str:
             f"run {run.info.run_id} ({run.info.run_name}) does not name the run that trained its model "
             "(tag training_run_id): it predates this version of the pipeline; run `dvc repro`"
         ) from None
+
+
+def _champion_stage(
+    client: MlflowClient, evaluate_run: Run, stage: str, champion_version: str, workdir: Path
+) -> tuple[Run, dict, dict[str, pd.DataFrame]]:
+    """The newest run of ``stage`` for this champion version, its summary and its tables."""
+    run = _newest(
+        client,
+        evaluate_run.info.experiment_id,
+        f"tags.stage = '{stage}' and tags.champion_version = '{champion_version}'",
+        f"no {stage} run for champion version {champion_version}: run the {stage} stage",
+    )
+    folder = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, dst_path=str(workdir / stage)))
+    tables = {p.stem: pd.read_csv(p) for p in sorted((folder / "tables").glob("*.csv"))}
+    return run, json.loads((folder / "summary.json").read_text()), tables
 
 
 def _newest(client: MlflowClient, experiment_id: str, filter_string: str, missing: str) -> Run:

@@ -160,3 +160,46 @@ def shap_summary(values: np.ndarray, data: np.ndarray, columns: Sequence[str], b
     fig = plt.gcf()
     fig.tight_layout()
     return fig
+
+
+def campaign_curves(
+    shares: np.ndarray,
+    value: Mapping[str, np.ndarray],
+    bands: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    planned_share: float,
+    title: str,
+) -> Figure:
+    """Realized net value against campaign size, one line per targeting rule with its bootstrap band."""
+    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    for label, curve in value.items():
+        (line,) = ax.plot(shares * 100, curve, label=label)
+        low, high = bands[label]
+        ax.fill_between(shares * 100, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
+    ax.axvline(planned_share * 100, color="grey", linestyle="--", label="the plan: positive expected value")
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.set(xlabel="customers contacted (%)", ylabel="realized net value", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def sensitivity_map(table: Mapping[str, Sequence[float]], title: str) -> Figure:
+    """Realized net value of the plan (and its size) over success rate x contact cost."""
+    rates = sorted(set(table["success_rate"]))
+    costs = sorted(set(table["contact_cost"]))
+    value = np.full((len(rates), len(costs)), np.nan)
+    share = np.full_like(value, np.nan)
+    for s, c, v, p in zip(table["success_rate"], table["contact_cost"], table["net_value"], table["contact_share"],
+                          strict=True):  # fmt: skip
+        value[rates.index(s), costs.index(c)], share[rates.index(s), costs.index(c)] = v, p
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    limit = float(np.nanmax(np.abs(value))) or 1.0
+    image = ax.imshow(value, cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto", origin="lower")
+    for i in range(len(rates)):
+        for j in range(len(costs)):
+            ax.text(j, i, f"{value[i, j]:,.0f}\n{share[i, j]:.0%} contacted", ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(len(costs)), [f"{c:g}" for c in costs])
+    ax.set_yticks(range(len(rates)), [f"{r:.0%}" for r in rates])
+    ax.set(xlabel="cost of one contact", ylabel="success rate (churners kept)", title=title)
+    fig.colorbar(image, ax=ax, label="realized net value")
+    return fig

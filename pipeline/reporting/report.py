@@ -39,6 +39,8 @@ ARTIFACT_FIGURES = {
     "gains.png": ("segment", "gains.png"),
     "shap_bar.png": ("segment", "shap_bar.png"),
     "shap_beeswarm.png": ("segment", "shap_beeswarm.png"),
+    "campaign_curves.png": ("campaign", "campaign_curves.png"),
+    "campaign_sensitivity.png": ("campaign", "sensitivity.png"),
 }
 # Optuna draws importances only from two or more complete trials: a small search may have fewer
 OPTIONAL_FIGURES = {"search_importances.png"}
@@ -93,11 +95,36 @@ def _tables(params: Params, evidence: Evidence) -> dict[str, tables.Table]:
         tables.errors(evidence),
         tables.segments(evidence, actions),
         tables.churners_reached(evidence),
+        tables.campaign_rules(evidence),
+        tables.campaign_plan(evidence),
+        tables.campaign_sensitivity(evidence),
         tables.personas(evidence),
         tables.drivers(evidence),
         tables.importance(evidence),
     ]
     return {t.id: t for t in built}
+
+
+def campaign_facts(params: Params, evidence: Evidence) -> dict:
+    """The campaign answer: the plan, what it realized on test against its rivals, and how it moves
+    with the success rate at the configured contact cost."""
+    summary, cfg = evidence.campaign_summary, params.segment.campaign
+    realized = summary["test_net_value"]
+    sensitivity = evidence.campaign_tables["sensitivity_test"]
+    at_cost = sensitivity[sensitivity["contact_cost"] == cfg.contact_cost].sort_values("success_rate")
+    plan = evidence.campaign_tables["plan_by_segment"]
+    return {
+        "contacts": summary["planned_contacts"],
+        "customers": summary["customers"],
+        "share": summary["planned_contacts"] / summary["customers"],
+        "expected": summary["planned_expected_net_value"],
+        "scale": summary["base_scale"],
+        "test_contacts": summary["test_planned_contacts"],
+        "test_customers": summary["test_customers"],
+        "realized": realized,
+        "mix": [(r["segment"], int(r["contacts"])) for _, r in plan.iterrows() if r["contacts"] > 0],
+        "by_success": [(r["success_rate"], r["contact_share"], r["net_value"]) for _, r in at_cost.iterrows()],
+    }
 
 
 def facts(params: Params, evidence: Evidence) -> dict:
@@ -123,6 +150,7 @@ def facts(params: Params, evidence: Evidence) -> dict:
     reached = evidence.segment_summary["churners_reached_test"]
     baseline_curve = tables.curve_summary(evidence.histories[tables.selected_baseline_run(evidence).info.run_id])
     return {
+        "campaign": campaign_facts(params, evidence),
         "champion": champion,
         "champion_version": evidence.versions[registry.CHAMPION].version,
         "baseline_version": evidence.versions[registry.BASELINE].version,
@@ -193,6 +221,7 @@ def _artifact_figures(evidence: Evidence, folder: Path, document_dir: Path) -> d
         "comparison": evidence.comparison_run,
         "search": evidence.studies["search"].run,
         "segment": evidence.segment_run,
+        "campaign": evidence.campaign_run,
         "model:baseline": evidence.model_runs["baseline"],
         "model:champion": evidence.model_runs[evidence.champion],
     }

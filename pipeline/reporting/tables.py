@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pandas as pd
 from mlflow.entities import Run
 
 from pipeline.reporting.evidence import Evidence
@@ -446,3 +447,68 @@ def _looks_numeric(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def campaign_rules(evidence: Evidence) -> Table:
+    """Each targeting rule on test at the plan's size, with its interval, and its best size in hindsight."""
+    table = evidence.campaign_tables["rules_test"]
+    scale = evidence.campaign_summary["base_scale"]
+    rows = [
+        [
+            r["rule"],
+            f"{r['contacts']:.0f}",
+            f"{r['net_value']:,.0f} [{r['low']:,.0f}, {r['high']:,.0f}]",
+            f"{r['net_value'] * scale:,.0f}",
+            "" if pd.isna(r["best_contacts"]) else f"{r['best_contacts']:.0f}",
+            "" if pd.isna(r["best_net_value"]) else f"{r['best_net_value']:,.0f}",
+        ]
+        for _, r in table.iterrows()
+    ]
+    header = [
+        "Targeting rule",
+        "Test customers contacted",
+        "Realized net value on test [95 % CI]",
+        "Scaled to the customer base",
+        "Best size in hindsight",
+        "Its net value",
+    ]
+    return Table("campaign_rules", header, rows)
+
+
+def campaign_plan(evidence: Evidence) -> Table:
+    table = evidence.campaign_tables["plan_by_segment"]
+    rows = [
+        [
+            r["segment"],
+            f"{r['customers']:.0f}",
+            f"{r['contacts']:.0f}",
+            pct(r["contact_share"]),
+            f"{r['expected_net_value']:,.0f}",
+            f"{r['mean_expected_value']:,.1f}",
+        ]
+        for _, r in table.iterrows()
+    ]
+    header = [
+        "Segment",
+        "Customers",
+        "To contact",
+        "Contact share (%)",
+        "Expected net value of contacting them",
+        "Mean expected value per customer",
+    ]
+    return Table("campaign_plan", header, rows)
+
+
+def campaign_sensitivity(evidence: Evidence) -> Table:
+    """Rows: success rate; columns: contact cost; cells: the plan's realized value on test (share contacted)."""
+    table = evidence.campaign_tables["sensitivity_test"]
+    costs = sorted(table["contact_cost"].unique())
+    rows = []
+    for rate, group in table.groupby("success_rate", sort=True):
+        cells = group.set_index("contact_cost")
+        rows.append([
+            f"{pct(rate, 0)} %",
+            *(f"{cells.loc[c, 'net_value']:,.0f} ({pct(cells.loc[c, 'contact_share'])} %)" for c in costs),
+        ])  # fmt: skip
+    header = ["Success rate", *(f"Contact cost {c:g}" for c in costs)]
+    return Table("campaign_sensitivity", header, rows)

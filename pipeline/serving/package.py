@@ -47,6 +47,8 @@ def signature(schema: DataSchema) -> ModelSignature:
         ColSpec("long", "churn"),
         ColSpec("string", "segment", required=False),
         ColSpec("string", "action", required=False),
+        ColSpec("double", "expected_value", required=False),  # net value of contacting (segment.campaign)
+        ColSpec("boolean", "contact", required=False),
         ColSpec("string", "reasons", required=False),  # with params {"reasons": true}
     ]
     params = ParamSchema([ParamSpec("reasons", "boolean", False)])

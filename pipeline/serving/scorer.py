@@ -20,7 +20,7 @@ from pipeline.data.contract import Purpose, check_records
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation.calibration import Calibrator
 from pipeline.features.preprocessing import Preprocessor
-from pipeline.segmentation import segments
+from pipeline.segmentation import campaign, segments
 
 DECISION_FILE = "decision.json"
 SEGMENTS_FILE = "segments.json"
@@ -99,7 +99,8 @@ class Scorer:
 
     def score(self, records: pd.DataFrame, source: str = "input", reasons: bool = False) -> pd.DataFrame:
         """Validate (raising DataContractError with every violation), encode, predict; add the
-        segment when the model has segmentation, and three reasons per record on request."""
+        segment, the expected net value of contacting and the contact recommendation when the
+        model has segmentation, and three reasons per record on request."""
         columns, _ = check_records(records, self.schema, Purpose.SCORING, source=source)
         p = self.probability_of(columns)
         result: dict[str, np.ndarray] = {
@@ -113,6 +114,10 @@ class Scorer:
             assigned = segments.assign(p, columns[cfg.value_column], cfg)
             result["segment"] = assigned["segment"].to_numpy()
             result["action"] = assigned["action"].to_numpy()
+            result["expected_value"] = campaign.net_value(
+                p, columns[cfg.value_column], cfg.campaign, cfg.horizon_months
+            )
+            result["contact"] = campaign.contact(result["expected_value"])
         if reasons:
             result["reasons"] = np.asarray(["; ".join(r) for r in self.reasons(columns)], dtype=object)
         return pd.DataFrame(result)

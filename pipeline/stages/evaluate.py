@@ -25,6 +25,7 @@ from pipeline.io import read_json, write_atomic, write_json
 from pipeline.model import store as model_store
 from pipeline.model.store import StoredCandidate
 from pipeline.reporting import figures
+from pipeline.segmentation import campaign
 from pipeline.serving.package import log_pyfunc
 from pipeline.serving.scorer import Decision
 from pipeline.tracking import registry, runs, store
@@ -46,14 +47,17 @@ def run(params: Params) -> None:
     for directory in sorted((paths.models / "candidates").iterdir()):
         stored[directory.name] = model_store.load(directory)
 
+    seg = params.segment
+    monthly = validation.frame[seg.value_column].to_numpy("float64")
+    contact_value = campaign.net_value(validation.y, monthly, seg.campaign, seg.horizon_months)
     results: dict[str, ModelResult] = {}
     for name, candidate in stored.items():
         model = candidate.load_model()
         p_val, p_test = _predict(model, validation.x), _predict(model, test.x)
-        results[name] = compare.fit_decision(name, "ann", cfg, validation.y, p_val, p_test)
+        results[name] = compare.fit_decision(name, "ann", cfg, validation.y, p_val, p_test, contact_value)
     for name, estimator in reference.fit_reference_models(train.x, train.y, cfg.reference_seed).items():
         p_val, p_test = reference.probabilities(estimator, validation.x), reference.probabilities(estimator, test.x)
-        results[name] = compare.fit_decision(name, "reference", cfg, validation.y, p_val, p_test)
+        results[name] = compare.fit_decision(name, "reference", cfg, validation.y, p_val, p_test, contact_value)
 
     trained_by = {**read_json(paths.training_runs("baseline")), **read_json(paths.training_runs("optimize"))}
     summaries = {name: c.summary for name, c in stored.items()}

@@ -19,8 +19,7 @@ from pipeline.data.schema import DataSchema
 from pipeline.data.split import SPLITS
 from pipeline.io import read_json, write_atomic, write_json
 from pipeline.reporting import figures
-from pipeline.segmentation import explain, personas, segments
-from pipeline.serving.scorer import Scorer
+from pipeline.segmentation import campaign, explain, personas, segments
 from pipeline.tracking import registry, runs, store
 
 log = logging.getLogger(__name__)
@@ -37,14 +36,15 @@ def run(params: Params) -> None:
     store.configure(params.tracking.experiment)
     versions = read_json(paths.metrics / "evaluate.json")["registry_versions"]
     name = params.tracking.registered_model
-    champion = _scorer(f"models:/{name}/{versions[registry.CHAMPION]}")
-    baseline = _scorer(f"models:/{name}/{versions[registry.BASELINE]}")
+    champion = registry.load_scorer(name, versions[registry.CHAMPION])
+    baseline = registry.load_scorer(name, versions[registry.BASELINE])
 
     champion_probability = champion.probability_of
     p = champion_probability({c: customers[c].to_numpy() for c in schema.feature_columns})
     p_base = baseline.probability_of({c: customers[c].to_numpy() for c in schema.feature_columns})
     value = customers[cfg.value_column].to_numpy(dtype="float64")
     assigned = segments.assign(p, value, cfg)
+    expected = campaign.net_value(p, value, cfg.campaign, cfg.horizon_months)
 
     persona_model = personas.fit(
         frames["train"], {c: schema.categorical[c] for c in cfg.persona_columns}, cfg.persona_k, cfg.persona_seed
@@ -71,6 +71,8 @@ def run(params: Params) -> None:
             "action": assigned["action"],
             "persona": persona,
             "revenue_at_risk": assigned["revenue_at_risk"].round(2),
+            "expected_value": expected.round(2),  # net value of contacting (segment.campaign's assumptions)
+            "contact": campaign.contact(expected),
             **{f"reason_{k + 1}": [r[k] for r in reasons] for k in range(3)},
         }
     )
@@ -153,10 +155,6 @@ def run(params: Params) -> None:
         mlflow.log_artifacts(str(out), "tables")
         mlflow.log_dict(summary, "summary.json")
     log.info("segments on test: %s", {s: round(v["actual_churn_rate"], 3) for s, v in summary["segments_test"].items()})
-
-
-def _scorer(uri: str) -> Scorer:
-    return mlflow.pyfunc.load_model(uri).unwrap_python_model().scorer
 
 
 def _drivers_by_segment(values: explain.Explanations, segment: pd.Series, top: int = 3) -> pd.DataFrame:

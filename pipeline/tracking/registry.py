@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import mlflow
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.tracking import MlflowClient
+
+if TYPE_CHECKING:
+    from pipeline.serving.scorer import Scorer
 
 CHAMPION = "champion"
 BASELINE = "baseline"
@@ -28,3 +32,8 @@ def by_alias(name: str, alias: str) -> ModelVersion:
 
 def model_uri(name: str, alias: str) -> str:
     return f"models:/{name}@{alias}"
+
+
+def load_scorer(name: str, version: str) -> Scorer:
+    """A registered version's scorer, as served (the pyfunc's own copy of the decision and segments)."""
+    return mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().scorer

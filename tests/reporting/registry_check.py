@@ -224,6 +224,12 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         personas = pd.read_csv(seg_dir / "tables" / "personas.csv")
         crossed = pd.read_csv(seg_dir / "tables" / "persona_by_segment.csv").set_index("persona")
         fetch = mlflow.artifacts.download_artifacts
+        campaign = newest(f"tags.stage = 'campaign' and tags.champion_version = '{champion_version.version}'")
+        campaign_dir = Path(fetch(run_id=campaign.info.run_id, dst_path=str(Path(tmp) / "campaign")))
+        campaign_summary = json.loads((campaign_dir / "summary.json").read_text())
+        rules = pd.read_csv(campaign_dir / "tables" / "rules_test.csv")
+        plan = pd.read_csv(campaign_dir / "tables" / "plan_by_segment.csv")
+        sensitivity = pd.read_csv(campaign_dir / "tables" / "sensitivity_test.csv")
         errors = pd.read_csv(fetch(run_id=evaluate.info.run_id, artifact_path="error_analysis.csv", dst_path=tmp))
         profile = json.loads(
             Path(fetch(run_id=prepare.info.run_id, artifact_path="prepare.json", dst_path=tmp)).read_text()
@@ -238,6 +244,29 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
     out["churners_reached"] = {
         f"riskiest {k.removeprefix('top_').removesuffix('pct')} %": [float(v["champion"]), float(v["baseline"])]
         for k, v in summary["churners_reached_test"].items()
+    }
+    scale = campaign_summary["customers"] / campaign_summary["test_customers"]
+    out["campaign_rules"] = {
+        r["rule"]: [
+            float(r["contacts"]), (r["net_value"], r["low"], r["high"]), r["net_value"] * scale,
+            *(() if pd.isna(r["best_contacts"]) else (float(r["best_contacts"]), r["best_net_value"])),
+        ]
+        for _, r in rules.iterrows()
+    }  # fmt: skip
+    for cells in out["campaign_rules"].values():
+        cells.extend([""] * (6 - 1 - len(cells)))  # the random rule has no best size: empty cells
+    out["campaign_plan"] = {
+        r["segment"]: [
+            float(r["customers"]), float(r["contacts"]), 100 * r["contact_share"], r["expected_net_value"],
+            r["mean_expected_value"],
+        ]
+        for _, r in plan.iterrows()
+    }  # fmt: skip
+    out["campaign_sensitivity"] = {
+        f"{100 * rate:.0f} %": [
+            (r["net_value"], 100 * r["contact_share"]) for _, r in group.sort_values("contact_cost").iterrows()
+        ]
+        for rate, group in sensitivity.groupby("success_rate", sort=True)
     }
     out["importance"] = {
         r["column"]: [

@@ -62,6 +62,11 @@ def test_good_records_match_in_process_predictions(server: str, pipeline_project
     segment_names = {spec.name for spec in Params.load().segment.segments.values()}
     assert served["segment"].notna().all() and set(served["segment"]) <= segment_names
     assert served["segment"].tolist() == local["segment"].tolist()
+    # the campaign's numbers, from the same code as the batch file the segment stage wrote
+    batch = pd.read_csv(pipeline_project / "data" / "scored" / "customers.csv").set_index("customerID")
+    expected = batch.loc[served["customerID"]]
+    assert served["expected_value"].tolist() == pytest.approx(expected["expected_value"].tolist(), abs=0.006)
+    assert served["contact"].tolist() == expected["contact"].tolist()
 
 
 def test_reasons_on_request(server: str, pipeline_project: Path) -> None:

@@ -26,8 +26,9 @@ def test_decisions_do_not_depend_on_test_data() -> None:
     rng = np.random.default_rng(0)
     y_val = rng.integers(0, 2, 400)
     p_val = np.clip(y_val * 0.3 + rng.random(400) * 0.7, 0, 1)
-    first = compare.fit_decision("m", "ann", cfg, y_val, p_val, rng.random(300))
-    second = compare.fit_decision("m", "ann", cfg, y_val, p_val, rng.random(300))
+    value = rng.normal(size=400)
+    first = compare.fit_decision("m", "ann", cfg, y_val, p_val, rng.random(300), value)
+    second = compare.fit_decision("m", "ann", cfg, y_val, p_val, rng.random(300), value)
     assert first.threshold == second.threshold
     assert first.calibrator == second.calibrator
 
@@ -89,7 +90,8 @@ print("ROWS", len(out), list(out.columns))
     assert result.returncode == 0, result.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.startswith(("PACKAGE", "ROWS")))
     assert "mlartifacts" in lines["PACKAGE"]  # the copy inside the model, not the repository's
-    assert lines["ROWS"] == "5 ['customerID', 'churn_probability', 'churn', 'segment', 'action']"
+    served = ["customerID", "churn_probability", "churn", "segment", "action", "expected_value", "contact"]
+    assert lines["ROWS"] == f"5 {served}"
 
 
 def test_blank_total_charges_is_scored_only_for_new_customers(in_pipeline_project: Path) -> None:
