@@ -1,10 +1,13 @@
-"""The declared environments agree, and the code is lint-clean (ruff)."""
+"""The declared environments agree, the code is lint-clean (ruff), and its layers point down (import-linter)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import yaml
 
@@ -44,3 +47,32 @@ def test_ruff_is_clean() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_layers_point_down() -> None:
+    """The import-linter contract in pyproject.toml: a new upward import fails here."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint_imports), "--config", "pyproject.toml", "--no-cache"], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout
+
+
+def test_an_upward_import_breaks_the_layers(tmp_path: Path) -> None:
+    """The control: the same contract over a copy of the package with one upward import is broken."""
+    copy = tmp_path / "pipeline"
+    shutil.copytree(REPO / "pipeline", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    io_module = copy / "io.py"
+    io_module.write_text(io_module.read_text() + "\nfrom pipeline.stages import report  # noqa: E402, F401\n")
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint_imports), "--config", "pyproject.toml", "--no-cache"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode != 0
+    assert "pipeline.io -> pipeline.stages.report" in result.stdout

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import pandas as pd
 
 from pipeline.config import PathsConfig
-from pipeline.data.schema import DataSchema
-from pipeline.features.preprocessing import Preprocessor
 from pipeline.io import read_json, write_atomic
-
-
-@dataclass(frozen=True)
-class Split:
-    """One split as the model sees it (``x``, ``y``) and as a marketer does (``frame``)."""
-
-    name: str
-    frame: pd.DataFrame
-    x: np.ndarray
-    y: np.ndarray
 
 
 def write_split(paths: PathsConfig, name: str, frame: pd.DataFrame) -> None:
@@ -29,12 +14,6 @@ def write_split(paths: PathsConfig, name: str, frame: pd.DataFrame) -> None:
 
 def read_split(paths: PathsConfig, name: str) -> pd.DataFrame:
     return pd.read_parquet(paths.split(name), engine="pyarrow")
-
-
-def load_split(paths: PathsConfig, name: str, schema: DataSchema, preprocessor: Preprocessor) -> Split:
-    frame = read_split(paths, name)
-    y = frame[schema.target.column].to_numpy(dtype="float32")
-    return Split(name=name, frame=frame, x=preprocessor.transform(frame), y=y)
 
 
 def data_md5(paths: PathsConfig) -> str:

@@ -93,17 +93,3 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
     predicted = np.bincount(index, weights=p, minlength=bins)
     observed = np.bincount(index, weights=y, minlength=bins)
     return float(np.abs(predicted - observed).sum() / len(p))
-
-
-TEST_METRICS = (
-    "accuracy", "precision", "recall", "f1", "macro_f1", "roc_auc", "pr_auc", "log_loss", "brier", "ece",
-)  # fmt: skip
-
-
-def full(y: np.ndarray, p: np.ndarray, threshold: float, bins: int = 10) -> dict[str, float]:
-    """Every metric the before/after comparison reports."""
-    return {
-        **summary(y, p, threshold),
-        "brier": brier(y, p),
-        "ece": expected_calibration_error(y, p, bins),
-    }

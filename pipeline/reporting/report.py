@@ -15,9 +15,10 @@ import keras
 import mlflow
 import yaml
 
+from pipeline import figures
 from pipeline.config import Params
 from pipeline.data.schema import DataSchema
-from pipeline.reporting import diagrams, figures, tables
+from pipeline.reporting import diagrams, tables
 from pipeline.reporting.evidence import Evidence, download
 from pipeline.tracking import registry
 

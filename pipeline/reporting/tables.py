@@ -29,7 +29,6 @@ LABELS = {
     "ece": "Expected calibration error",
     "best_epoch": "Best epoch",
 }
-LOWER_IS_BETTER = {"log_loss", "brier", "ece"}
 
 
 @dataclass(frozen=True)

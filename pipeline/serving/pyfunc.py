@@ -15,8 +15,6 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from pipeline.data.contract import DataContractError
 
-ARTIFACTS = ("schema", "preprocessor", "keras_model", "decision", "segmentation", "background")
-
 
 class ChurnModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:

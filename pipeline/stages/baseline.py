@@ -14,8 +14,8 @@ import mlflow
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5
 from pipeline.io import write_json
-from pipeline.model import store as model_store
 from pipeline.tracking import runs, store
+from pipeline.training import store as model_store
 from pipeline.training.curves import write_curves
 from pipeline.training.job import load_training_data
 from pipeline.training.seeds import train_over_seeds

@@ -16,11 +16,11 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from pipeline import figures
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5, read_split
 from pipeline.data.schema import DataSchema
 from pipeline.io import read_json, write_atomic, write_json
-from pipeline.reporting import figures
 from pipeline.segmentation import campaign
 from pipeline.tracking import registry, runs, store
 
@@ -114,10 +114,7 @@ def run(params: Params) -> None:
         mlflow.log_params(cfg.model_dump(exclude={"sensitivity", "bootstrap", "shares"}))
         mlflow.log_metrics({"planned_contacts": summary["planned_contacts"],
                             "planned_expected_net_value": summary["planned_expected_net_value"]})  # fmt: skip
-        for file, fig in figs.items():
-            (paths.plots / "campaign").mkdir(parents=True, exist_ok=True)
-            fig.savefig(paths.plots / "campaign" / file, dpi=110)
-            runs.log_figure(active.info.run_id, fig, file)
+        runs.save_and_log_figures(active.info.run_id, figs, paths.plots / "campaign")
         mlflow.log_artifacts(str(out), "tables")
         mlflow.log_dict(summary, "summary.json")
     log.info(

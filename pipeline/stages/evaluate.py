@@ -15,20 +15,21 @@ import numpy as np
 import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 
+from pipeline import figures
 from pipeline.config import EvaluateConfig, Params
-from pipeline.data.prepared import data_md5, load_split
+from pipeline.data.prepared import data_md5
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation import compare, errors, metrics, reference
 from pipeline.evaluation.compare import ModelResult
+from pipeline.features.encoded import load_split
 from pipeline.features.preprocessing import Preprocessor
 from pipeline.io import read_json, write_atomic, write_json
-from pipeline.model import store as model_store
-from pipeline.model.store import StoredCandidate
-from pipeline.reporting import figures
 from pipeline.segmentation import campaign
 from pipeline.serving.package import log_pyfunc
 from pipeline.serving.scorer import Decision
 from pipeline.tracking import registry, runs, store
+from pipeline.training import store as model_store
+from pipeline.training.store import StoredCandidate
 
 log = logging.getLogger(__name__)
 KEY_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
@@ -86,11 +87,7 @@ def run(params: Params) -> None:
                 "bootstrap_resamples": cfg.bootstrap.resamples,
             }
         )
-        figs = _figures(results, champion, test.y, cfg.ece_bins)
-        for file, fig in figs.items():
-            plot_dir.mkdir(parents=True, exist_ok=True)
-            fig.savefig(plot_dir / file, dpi=110)
-            runs.log_figure(parent.info.run_id, fig, file)
+        runs.save_and_log_figures(parent.info.run_id, _figures(results, champion, test.y, cfg.ece_bins), plot_dir)
         mlflow.log_artifact(str(report_dir / "error_analysis.csv"))
         model_runs = {
             name: _log_model_run(parent.info.run_id, result, tags, champion, test.y, trained_by.get(name))

@@ -15,13 +15,13 @@ import time
 import mlflow
 import optuna
 
+from pipeline import figures
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5
 from pipeline.io import write_json
-from pipeline.model import store as model_store
-from pipeline.reporting import figures
 from pipeline.tracking import runs, store
 from pipeline.tracking.studies import log_study
+from pipeline.training import store as model_store
 from pipeline.training.curves import write_curves
 from pipeline.training.job import TrainingData, load_training_data
 from pipeline.training.seeds import SeedResults, train_over_seeds

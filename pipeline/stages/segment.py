@@ -13,12 +13,12 @@ import logging
 import mlflow
 import pandas as pd
 
+from pipeline import figures
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5, read_split
 from pipeline.data.schema import DataSchema
 from pipeline.data.split import SPLITS
 from pipeline.io import read_json, write_atomic, write_json
-from pipeline.reporting import figures
 from pipeline.segmentation import campaign, explain, personas, segments
 from pipeline.tracking import registry, runs, store
 
@@ -148,10 +148,7 @@ def run(params: Params) -> None:
     tags = store.run_tags("segment", data_md5(paths), champion_version=versions[registry.CHAMPION])
     with mlflow.start_run(run_name="segment", tags=tags) as active:
         mlflow.log_metric("personas", persona_model.k)
-        for file, fig in figs.items():
-            (paths.plots / "segment").mkdir(parents=True, exist_ok=True)
-            fig.savefig(paths.plots / "segment" / file, dpi=110)
-            runs.log_figure(active.info.run_id, fig, file)
+        runs.save_and_log_figures(active.info.run_id, figs, paths.plots / "segment")
         mlflow.log_artifacts(str(out), "tables")
         mlflow.log_dict(summary, "summary.json")
     log.info("segments on test: %s", {s: round(v["actual_churn_rate"], 3) for s, v in summary["segments_test"].items()})

@@ -27,6 +27,7 @@ def register(model_uri: str, name: str, alias: str, tags: Mapping[str, object]) 
 
 
 def by_alias(name: str, alias: str) -> ModelVersion:
+    """The version an alias points at (the notebook starts from it)."""
     return MlflowClient().get_model_version_by_alias(name, alias)
 
 

@@ -12,12 +12,10 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
+from pipeline import figures
 from pipeline.evaluation.metrics import confusion
-from pipeline.reporting import figures
 from pipeline.training.engine import History
 from pipeline.training.job import TrainedModel
-
-_BATCH = 1000  # MLflow's limit of metrics per log_batch call
 
 
 def start_child(parent_run_id: str, name: str, tags: Mapping[str, str], start_ms: int | None = None) -> str:
@@ -48,10 +46,7 @@ def log_values(
             metric_rows += [Metric(key, float(v), now, epoch) for epoch, v in enumerate(values, start=1)]
     param_rows = [Param(k, str(v)) for k, v in (params or {}).items()]
     tag_rows = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
-    client = MlflowClient()
-    client.log_batch(run_id, metrics=metric_rows[:_BATCH], params=param_rows, tags=tag_rows)
-    for start in range(_BATCH, len(metric_rows), _BATCH):
-        client.log_batch(run_id, metrics=metric_rows[start : start + _BATCH])
+    MlflowClient().log_batch(run_id, metrics=metric_rows, params=param_rows, tags=tag_rows)  # it chunks itself
 
 
 def log_figure(run_id: str, fig: Figure, artifact_file: str) -> None:
@@ -59,6 +54,14 @@ def log_figure(run_id: str, fig: Figure, artifact_file: str) -> None:
         MlflowClient().log_figure(run_id, fig, artifact_file)
     finally:
         figures.close(fig)
+
+
+def save_and_log_figures(run_id: str, figs: Mapping[str, Figure], folder: Path) -> None:
+    """Each figure as a PNG in ``folder`` (a DVC plots output) and as an artifact of the run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for file, fig in figs.items():
+        fig.savefig(folder / file, dpi=110)
+        log_figure(run_id, fig, file)
 
 
 def log_loss_curve(run_id: str, history: History, title: str) -> None:

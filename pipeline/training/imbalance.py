@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from imblearn.over_sampling import SMOTENC
+from sklearn.utils.class_weight import compute_sample_weight
 
 from pipeline.data.schema import DataSchema
 
 
 def balanced_weights(y: np.ndarray) -> np.ndarray:
     """Per-row weights n / (2 n_class): both classes carry the same total weight."""
-    y = np.asarray(y).astype(int)
-    counts = np.bincount(y, minlength=2).astype("float64")
-    return (len(y) / (2 * counts))[y].astype("float32")
+    return compute_sample_weight("balanced", np.asarray(y).astype(int)).astype("float32")
 
 
 def smote(train: pd.DataFrame, schema: DataSchema, seed: int) -> pd.DataFrame:

@@ -10,9 +10,9 @@ import keras
 import numpy as np
 
 from pipeline.config import PathsConfig
-from pipeline.data.prepared import Split, load_split
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation import metrics
+from pipeline.features.encoded import Split, load_split
 from pipeline.features.preprocessing import Preprocessor
 from pipeline.model.config import Candidate, Imbalance
 from pipeline.model.files import save_model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,24 +14,33 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from pipeline.config import Params
-from pipeline.evaluation import compare
+from pipeline.stages import evaluate
 from pipeline.tracking import registry
+from tests.conftest import use_project
 from tests.repo_copy import command_env
 
 pytestmark = pytest.mark.slow
 
 
-def test_decisions_do_not_depend_on_test_data() -> None:
-    """Threshold and calibration are fitted on validation: any test predictions give the same ones."""
-    cfg = Params.load(Path(__file__).resolve().parents[2] / "params.yaml").evaluate
-    rng = np.random.default_rng(0)
-    y_val = rng.integers(0, 2, 400)
-    p_val = np.clip(y_val * 0.3 + rng.random(400) * 0.7, 0, 1)
-    value = rng.normal(size=400)
-    first = compare.fit_decision("m", "ann", cfg, y_val, p_val, rng.random(300), value)
-    second = compare.fit_decision("m", "ann", cfg, y_val, p_val, rng.random(300), value)
-    assert first.threshold == second.threshold
-    assert first.calibrator == second.calibrator
+def test_decisions_do_not_depend_on_test_labels(pipeline_project: Path, tmp_path: Path) -> None:
+    """evaluate again in a copy of the project whose test labels are shuffled: every threshold,
+    calibration and the champion stay the same (chosen on validation), the test metrics change."""
+    copy = tmp_path / "project"
+    shutil.copytree(pipeline_project, copy)
+    test_file = copy / "data" / "prepared" / "test.parquet"
+    frame = pd.read_parquet(test_file)
+    frame["Churn"] = np.random.default_rng(0).permutation(frame["Churn"].to_numpy())
+    frame.to_parquet(test_file, index=False)
+    with pytest.MonkeyPatch.context() as mp:
+        use_project(copy, mp)
+        evaluate.run(Params.load())
+    before = json.loads((pipeline_project / "metrics" / "evaluate.json").read_text())
+    after = json.loads((copy / "metrics" / "evaluate.json").read_text())
+    assert after["champion"] == before["champion"]
+    for name, model in before["models"].items():
+        assert after["models"][name]["threshold"] == model["threshold"], name
+        assert after["models"][name]["calibration"] == model["calibration"], name
+    assert after["models"]["baseline"]["test"]["roc_auc"] != before["models"]["baseline"]["test"]["roc_auc"]
 
 
 def test_metrics_have_intervals_around_the_estimate_for_every_model(in_pipeline_project: Path) -> None:
@@ -59,8 +69,8 @@ def test_champion_is_the_best_on_validation(in_pipeline_project: Path) -> None:
 
 def test_registry_has_champion_and_baseline_with_tags(in_pipeline_project: Path) -> None:
     name = Params.load().tracking.registered_model
-    champion = registry.by_alias(name, registry.CHAMPION)
-    baseline = registry.by_alias(name, registry.BASELINE)
+    champion = MlflowClient().get_model_version_by_alias(name, registry.CHAMPION)
+    baseline = MlflowClient().get_model_version_by_alias(name, registry.BASELINE)
     assert champion.version != baseline.version
     for key in ("data_md5", "git_commit", "threshold", "optimizer", "selection_criterion", "selection_value"):
         assert key in champion.tags

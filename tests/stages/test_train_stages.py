@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keras
 import mlflow
 import optuna
 import pytest
@@ -12,7 +13,12 @@ from mlflow.tracking import MlflowClient
 
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5
+from pipeline.data.schema import DataSchema
+from pipeline.evaluation import metrics
+from pipeline.features.encoded import load_split
+from pipeline.features.preprocessing import Preprocessor
 from pipeline.stages import baseline
+from pipeline.training import store as model_store
 from pipeline.tuning import studies
 from tests.conftest import REPO
 
@@ -35,10 +41,16 @@ def test_training_stages_ran_without_the_test_split(in_pipeline_project: Path) -
     # the fixture hid the test split while baseline and optimize ran, and checked it stayed hidden
     assert (in_pipeline_project / "metrics" / "baseline.json").exists()
     assert (in_pipeline_project / "metrics" / "optimize.json").exists()
-    for label in ("sgd", "adam", "search"):
-        card = in_pipeline_project / "models" / "candidates" / label / "candidate.json"
-        assert card.exists()
-        assert (card.parent / "seed-0.keras").exists() and (card.parent / "seed-1.keras").exists()
+    params = Params.load()
+    schema = DataSchema.from_yaml(params.paths.schema_file)
+    validation = load_split(params.paths, "validation", schema, Preprocessor.load(params.paths.preprocessor))
+    for directory in [params.paths.models / "baseline", *(params.paths.models / "candidates").iterdir()]:
+        stored = model_store.load(directory)
+        assert sorted(stored.seeds) == params.baseline.seeds  # every candidate over the baseline's seeds
+        for seed, recorded in stored.seeds.items():  # the saved networks are the ones that were scored
+            model = keras.saving.load_model(directory / f"seed-{seed}.keras", compile=False)
+            p = model.predict(validation.x, verbose=0)[:, 0]
+            assert metrics.log_loss(validation.y, p) == pytest.approx(recorded["log_loss"], abs=1e-6), directory
 
 
 def test_baseline_runs_nest_seeds_with_epoch_curves_and_figures(in_pipeline_project: Path) -> None:

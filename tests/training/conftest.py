@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from pipeline.data.contract import Purpose, validate_records
-from pipeline.data.prepared import Split
 from pipeline.data.schema import DataSchema
 from pipeline.data.split import stratified_split
+from pipeline.features.encoded import Split
 from pipeline.features.preprocessing import Preprocessor
 from pipeline.training.job import TrainingData
 from tests.synthetic import make_customers

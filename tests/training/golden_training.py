@@ -19,9 +19,9 @@ from pipeline import numerics
 def weights_md5() -> str:
     from pipeline.config import Params
     from pipeline.data.contract import Purpose, validate_records
-    from pipeline.data.prepared import Split
     from pipeline.data.schema import DataSchema
     from pipeline.data.split import stratified_split
+    from pipeline.features.encoded import Split
     from pipeline.features.preprocessing import Preprocessor
     from pipeline.training.job import TrainingData, train_pack
     from tests.conftest import REPO

@@ -7,7 +7,6 @@ import keras
 import numpy as np
 import pytest
 
-from pipeline.evaluation import metrics
 from pipeline.model.architecture import build_model
 from pipeline.model.config import Candidate, ModelConfig, TrainingConfig
 from pipeline.model.optimizers import REGISTRY, OptimizerConfig
@@ -128,12 +127,3 @@ def test_class_weights_and_smote_raise_the_learned_churn_prior(training_data: Tr
     assert abs(plain - base_rate) < 0.1
     assert mean_probability("class_weight") > plain + 0.05
     assert mean_probability("smote") > plain + 0.02  # a smaller shift: the synthetic churners are separable
-
-
-def test_rank_auc_equals_sklearn() -> None:
-    from sklearn.metrics import roc_auc_score
-
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 300)
-    p = np.round(rng.random(300), 2)  # rounding makes ties
-    assert metrics.roc_auc(y, p) == pytest.approx(roc_auc_score(y, p), abs=1e-12)
