@@ -56,7 +56,28 @@ class Purpose(Enum):
     SCORING = "scoring"  # id optional; a target column, if sent, is ignored
 
 
-def read_csv_records(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
+@dataclass(frozen=True)
+class RawRecords:
+    """A CSV as text cells, where each record came from, and the lines that could not be records."""
+
+    frame: pd.DataFrame
+    locations: list[str]
+    ragged: list[Violation]
+
+
+@dataclass(frozen=True)
+class CheckedRecords:
+    """Typed columns in schema order (arrays: a served single record skips building a frame), and
+    how many blanks the contract filled per column."""
+
+    columns: dict[str, np.ndarray]
+    blank_filled: dict[str, int]
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns)
+
+
+def read_csv_records(path: str | Path) -> RawRecords:
     """Read a CSV as text cells plus the line number of each row; raise on unreadable files."""
     source = str(path)
     raw = Path(path).read_bytes()
@@ -86,15 +107,14 @@ def read_csv_records(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
         locations.append(where)
     if not rows and not ragged:
         raise DataContractError(source, [Violation("line 2", "the file has a header but no records")])
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame.attrs["ragged"] = ragged
-    return frame, locations
+    return RawRecords(pd.DataFrame(rows, columns=header, dtype=object), locations, ragged)
 
 
-def load_dataset(path: str | Path, schema: DataSchema) -> pd.DataFrame:
-    """Read and validate a training CSV; the returned frame is clean and typed."""
-    frame, locations = read_csv_records(path)
-    return validate_records(frame, schema, Purpose.TRAINING, locations=locations, source=str(path))
+def load_dataset(path: str | Path, schema: DataSchema) -> CheckedRecords:
+    """Read and validate a training CSV; the result is clean and typed."""
+    raw = read_csv_records(path)
+    return check_records(raw.frame, schema, Purpose.TRAINING, locations=raw.locations, source=str(path),
+                         earlier=raw.ragged)  # fmt: skip
 
 
 def validate_records(
@@ -106,10 +126,7 @@ def validate_records(
     source: str = "input",
 ) -> pd.DataFrame:
     """Check every cell against the contract and return a typed frame in schema order."""
-    columns, blank_filled = check_records(records, schema, purpose, locations=locations, source=source)
-    result = pd.DataFrame(columns)
-    result.attrs["blank_filled"] = blank_filled
-    return result
+    return check_records(records, schema, purpose, locations=locations, source=source).frame()
 
 
 def check_records(
@@ -119,111 +136,130 @@ def check_records(
     *,
     locations: Sequence[str] | None = None,
     source: str = "input",
-) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """The checks behind :func:`validate_records`, returning typed columns as arrays and the
-    number of blanks filled per column (a served single record skips building a frame)."""
-    violations: list[Violation] = list(records.attrs.get("ragged", []))
-    if locations is None:
-        locations = [f"record {i + 1}" for i in range(len(records))]
-    where = np.asarray(locations, dtype=object)
+    earlier: Sequence[Violation] = (),
+) -> CheckedRecords:
+    """Every rule of the contract over every cell; raise with all violations (``earlier``: found
+    while reading, such as ragged CSV lines), else return the typed columns."""
     header_where = "line 1" if source.endswith(".csv") else "columns"
-
+    violations = list(earlier)
     if len(records) == 0 and not violations:
         raise DataContractError(source, [Violation(header_where, "no records to validate")])
+    present = [str(c) for c in records.columns]
+    violations += _check_header(present, schema, purpose, header_where)
+    if any(present.count(n) > 1 for n in present):
+        raise DataContractError(source, violations)  # cells cannot be told apart by column
 
-    required = list(schema.feature_columns)
+    cells = _Cells(records, present, locations)
+    clean: dict[str, list] = {}
+    blank_filled: dict[str, int] = {}
+    if schema.id_column in cells.text:
+        clean[schema.id_column] = _check_ids(cells, schema.id_column)
+    parsed = {name: _parse_numbers(cells.text[name]) for name in schema.numeric if name in cells.text}
+    for name, spec in schema.numeric.items():
+        if name in parsed:
+            clean[name], filled = _check_numeric(cells, name, spec, parsed)
+            if spec.blank_fill is not None:
+                blank_filled[name] = filled
+    for name, allowed in schema.categorical.items():
+        if name in cells.text:
+            clean[name] = _check_categorical(cells, name, allowed)
+    target = schema.target
+    if purpose is Purpose.TRAINING and target.column in cells.text:
+        clean[target.column] = _check_target(cells, schema)
+
+    violations += cells.violations
+    if violations:
+        raise DataContractError(source, sorted(violations, key=_line_order))
+    ordered = [c for c in [schema.id_column, *schema.feature_columns, target.column] if c in clean]
+    return CheckedRecords({c: _column(c, clean[c], schema) for c in ordered}, blank_filled)
+
+
+class _Cells:
+    """The records as text, by column, and the violations found in them, each with its record's place."""
+
+    def __init__(self, records: pd.DataFrame, present: list[str], locations: Sequence[str] | None) -> None:
+        by_row = records.to_numpy(dtype=object)  # one pass: pandas column access is slow for one record
+        self.originals = {name: by_row[:, j].tolist() for j, name in enumerate(present)}
+        self.text = {name: [_as_text(cell) for cell in column] for name, column in self.originals.items()}
+        self.where = list(locations) if locations is not None else [f"record {i + 1}" for i in range(len(records))]
+        self.violations: list[Violation] = []
+
+    def report(self, rows: Sequence[int], name: str, rule: str) -> None:
+        self.violations.extend(Violation(self.where[i], rule, name, self.originals[name][i]) for i in rows)
+
+
+def _check_header(present: list[str], schema: DataSchema, purpose: Purpose, where: str) -> list[Violation]:
+    """Missing, unexpected and repeated columns; what is required depends on the records' purpose."""
+    required = [*schema.feature_columns]
     optional: set[str] = set()
     if purpose is Purpose.TRAINING:
         required = [schema.id_column, *required, schema.target.column]
     else:
         optional = {schema.id_column, schema.target.column}
-    present = [str(c) for c in records.columns]
-    for name in required:
-        if name not in present:
-            violations.append(Violation(header_where, f"missing column {name!r}"))
-    for name in present:
-        if name not in required and name not in optional:
-            violations.append(Violation(header_where, f"unexpected column {name!r}"))
-    duplicates = sorted({n for n in present if present.count(n) > 1})
-    for name in duplicates:
-        violations.append(Violation(header_where, f"column {name!r} appears more than once"))
-    if duplicates:
-        raise DataContractError(source, violations)
+    found = [Violation(where, f"missing column {name!r}") for name in required if name not in present]
+    found += [Violation(where, f"unexpected column {n!r}") for n in present if n not in required and n not in optional]
+    repeated = sorted({n for n in present if present.count(n) > 1})
+    return found + [Violation(where, f"column {name!r} appears more than once") for name in repeated]
 
-    cells_by_row = records.to_numpy(dtype=object)  # one pass: pandas column access is slow for one record
-    originals = {name: cells_by_row[:, j].tolist() for j, name in enumerate(present)}
-    text = {name: [_as_text(cell) for cell in cells] for name, cells in originals.items()}
-    clean: dict[str, list] = {}
-    blank_filled: dict[str, int] = {}
 
-    def report(rows: list[int], name: str, rule: str) -> None:
-        violations.extend(Violation(str(where[i]), rule, name, originals[name][i]) for i in rows)
+def _check_ids(cells: _Cells, name: str) -> list[str]:
+    ids = cells.text[name]
+    cells.report([i for i, v in enumerate(ids) if not v], name, "missing id")
+    first_seen: dict[str, int] = {}
+    for i, value in enumerate(ids):
+        if value and value in first_seen:
+            cells.report([i], name, f"duplicate id, first seen at {cells.where[first_seen[value]]}")
+        elif value:
+            first_seen[value] = i
+    return ids
 
-    id_name = schema.id_column
-    if id_name in text:
-        ids = text[id_name]
-        report([i for i, v in enumerate(ids) if not v], id_name, "missing id")
-        first_seen: dict[str, int] = {}
-        for i, value in enumerate(ids):
-            if value and value in first_seen:
-                report([i], id_name, f"duplicate id, first seen at {where[first_seen[value]]}")
-            elif value:
-                first_seen[value] = i
-        clean[id_name] = ids
 
-    parsed = {name: _parse_numbers(text[name]) for name in schema.numeric if name in text}
-    for name, spec in schema.numeric.items():
-        if name not in text:
-            continue
-        values, blank, unparseable = parsed[name]
-        report(unparseable, name, "not a number")
-        cond = spec.blank_allowed_when
-        allowed = cond is not None and cond.column in parsed
-        filled = list(values)
-        refused, n_filled = [], 0
-        for i in blank:
-            if allowed and parsed[cond.column][0][i] == cond.equals:
-                filled[i] = spec.blank_fill
-                n_filled += 1
-            else:
-                refused.append(i)
-        report(refused, name, _blank_rule(spec))
-        if spec.blank_fill is not None:
-            blank_filled[name] = n_filled
-        bad = set(blank) | set(unparseable)
-        report([i for i, v in enumerate(filled) if i not in bad and not math.isfinite(v)], name, "not a finite number")
-        finite = [i for i, v in enumerate(filled) if math.isfinite(v)]
-        if spec.min is not None or spec.max is not None:
-            low = -math.inf if spec.min is None else spec.min
-            high = math.inf if spec.max is None else spec.max
-            rule = f"out of range [{_num(spec.min, '-inf')}, {_num(spec.max, 'inf')}]"
-            report([i for i in finite if not low <= filled[i] <= high], name, rule)
-        if spec.integer:
-            report([i for i in finite if not float(filled[i]).is_integer()], name, "must be a whole number")
-        clean[name] = filled
+def _check_numeric(
+    cells: _Cells, name: str, spec: NumericColumn, parsed: dict[str, tuple[list[float], list[int], list[int]]]
+) -> tuple[list[float], int]:
+    """Parse, fill the blanks the contract allows, check finiteness, range and wholeness; returns the
+    values and how many blanks were filled."""
+    values, blank, unparseable = parsed[name]
+    cells.report(unparseable, name, "not a number")
+    cond = spec.blank_allowed_when
+    allowed = cond is not None and cond.column in parsed
+    filled, refused = list(values), []
+    for i in blank:
+        if allowed and parsed[cond.column][0][i] == cond.equals:
+            filled[i] = spec.blank_fill
+        else:
+            refused.append(i)
+    cells.report(refused, name, _blank_rule(spec))
+    bad = set(blank) | set(unparseable)
+    cells.report(
+        [i for i, v in enumerate(filled) if i not in bad and not math.isfinite(v)], name, "not a finite number"
+    )
+    finite = [i for i, v in enumerate(filled) if math.isfinite(v)]
+    if spec.min is not None or spec.max is not None:
+        low = -math.inf if spec.min is None else spec.min
+        high = math.inf if spec.max is None else spec.max
+        rule = f"out of range [{_num(spec.min, '-inf')}, {_num(spec.max, 'inf')}]"
+        cells.report([i for i in finite if not low <= filled[i] <= high], name, rule)
+    if spec.integer:
+        cells.report([i for i in finite if not float(filled[i]).is_integer()], name, "must be a whole number")
+    return filled, len(blank) - len(refused)
 
-    for name, allowed_values in schema.categorical.items():
-        if name not in text:
-            continue
-        cells, allowed_set = text[name], set(allowed_values)
-        report([i for i, v in enumerate(cells) if not v], name, "missing value")
-        unknown = [i for i, v in enumerate(cells) if v and v not in allowed_set]
-        report(unknown, name, f"unknown category, expected one of {allowed_values}")
-        clean[name] = cells
 
+def _check_categorical(cells: _Cells, name: str, allowed: Sequence[str]) -> list[str]:
+    values, known = cells.text[name], set(allowed)
+    cells.report([i for i, v in enumerate(values) if not v], name, "missing value")
+    cells.report([i for i, v in enumerate(values) if v and v not in known], name,
+                 f"unknown category, expected one of {allowed}")  # fmt: skip
+    return values
+
+
+def _check_target(cells: _Cells, schema: DataSchema) -> list[int]:
     target = schema.target
-    if purpose is Purpose.TRAINING and target.column in text:
-        labels = text[target.column]
-        report([i for i, v in enumerate(labels) if not v], target.column, "missing target")
-        expected = {target.positive, target.negative}
-        bad_labels = [i for i, v in enumerate(labels) if v and v not in expected]
-        report(bad_labels, target.column, f"target must be {target.positive!r} or {target.negative!r}")
-        clean[target.column] = [int(v == target.positive) for v in labels]
-
-    if violations:
-        raise DataContractError(source, sorted(violations, key=_line_order))
-    ordered = [c for c in [id_name, *schema.feature_columns, target.column] if c in clean]
-    return {c: _column(c, clean[c], schema) for c in ordered}, blank_filled
+    labels = cells.text[target.column]
+    cells.report([i for i, v in enumerate(labels) if not v], target.column, "missing target")
+    cells.report([i for i, v in enumerate(labels) if v and v not in {target.positive, target.negative}],
+                 target.column, f"target must be {target.positive!r} or {target.negative!r}")  # fmt: skip
+    return [int(v == target.positive) for v in labels]
 
 
 def _as_text(cell: object) -> str:

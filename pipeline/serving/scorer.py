@@ -62,7 +62,7 @@ class Scorer:
         self.segmentation = segmentation  # risk x value segments, when the model was registered with them
         # training rows SHAP compares against, for reasons on request; checked once, here, not per request
         self.background = (
-            pd.DataFrame(check_records(background, schema, Purpose.SCORING, source="background")[0])
+            check_records(background, schema, Purpose.SCORING, source="background").frame()
             if background is not None
             else None
         )
@@ -101,7 +101,7 @@ class Scorer:
         """Validate (raising DataContractError with every violation), encode, predict; add the
         segment, the expected net value of contacting and the contact recommendation when the
         model has segmentation, and three reasons per record on request."""
-        columns, _ = check_records(records, self.schema, Purpose.SCORING, source=source)
+        columns = check_records(records, self.schema, Purpose.SCORING, source=source).columns
         p = self.probability_of(columns)
         result: dict[str, np.ndarray] = {
             "churn_probability": p,

@@ -22,12 +22,12 @@ log = logging.getLogger(__name__)
 def run(params: Params) -> None:
     paths, cfg = params.paths, params.prepare
     schema = DataSchema.from_yaml(paths.schema_file)
-    frame = load_dataset(paths.raw_data, schema)  # raises before anything is written
+    checked = load_dataset(paths.raw_data, schema)  # raises before anything is written
+    frame, blank_filled = checked.frame(), checked.blank_filled
     md5 = store.file_md5(paths.raw_data)
     splits = stratified_split(frame, schema.target.column, cfg.fractions, cfg.seed)
     preprocessor = Preprocessor.fit(splits["train"], schema)
     data_profile = profile(splits, schema)
-    blank_filled = frame.attrs.get("blank_filled", {})
 
     for name in SPLITS:
         write_split(paths, name, splits[name])

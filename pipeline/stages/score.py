@@ -35,8 +35,10 @@ def run(params: Params, input_file: Path, output: Path | None, model: str | None
     store.configure(params.tracking.experiment)
     uri = model or registry.model_uri(params.tracking.registered_model, registry.CHAMPION)
     scorer = mlflow.pyfunc.load_model(uri).unwrap_python_model().scorer
-    frame, locations = read_csv_records(input_file)
-    check_records(frame, scorer.schema, Purpose.SCORING, locations=locations, source=str(input_file))
+    raw = read_csv_records(input_file)
+    check_records(raw.frame, scorer.schema, Purpose.SCORING, locations=raw.locations, source=str(input_file),
+                  earlier=raw.ragged)  # fmt: skip
+    frame = raw.frame
 
     started, parts = time.monotonic(), []
     for start in range(0, len(frame), chunk_size):

@@ -31,7 +31,7 @@ def _csv(tmp_path: Path, frame: pd.DataFrame) -> Path:
 
 
 def test_valid_file_loads_with_types(tmp_path: Path, schema: DataSchema, good: pd.DataFrame) -> None:
-    clean = load_dataset(_csv(tmp_path, good), schema)
+    clean = load_dataset(_csv(tmp_path, good), schema).frame()
     assert list(clean.columns) == schema.columns
     assert len(clean) == len(good)
     for name in schema.numeric:
@@ -77,9 +77,9 @@ def test_every_violation_is_reported_at_once(tmp_path: Path, schema: DataSchema,
 def test_blank_total_charges_is_zero_only_for_new_customers(tmp_path: Path, schema: DataSchema) -> None:
     frame = make_customers(schema, n=30, seed=5)
     frame.loc[0, "tenure"], frame.loc[0, "TotalCharges"] = "0", " "
-    clean = load_dataset(_csv(tmp_path, frame), schema)
-    assert clean.loc[0, "TotalCharges"] == 0.0
-    assert clean.attrs["blank_filled"]["TotalCharges"] >= 1
+    checked = load_dataset(_csv(tmp_path, frame), schema)
+    assert checked.frame().loc[0, "TotalCharges"] == 0.0
+    assert checked.blank_filled["TotalCharges"] >= 1
 
     frame.loc[1, "tenure"], frame.loc[1, "TotalCharges"] = "7", " "
     messages = _violations(_csv(tmp_path, frame), schema)
@@ -133,7 +133,7 @@ def test_crlf_and_whitespace_give_identical_results(tmp_path: Path, schema: Data
     padded = good.map(lambda cell: f"  {cell} ")
     write_csv(padded, crlf, line_terminator="\r\n")
     assert b"\r\n" in crlf.read_bytes()
-    pd.testing.assert_frame_equal(load_dataset(lf, schema), load_dataset(crlf, schema))
+    pd.testing.assert_frame_equal(load_dataset(lf, schema).frame(), load_dataset(crlf, schema).frame())
 
 
 def test_scoring_records_from_json_values(schema: DataSchema, good: pd.DataFrame) -> None:
