@@ -11,9 +11,12 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+from mlflow.tracking import MlflowClient
 
 log = logging.getLogger(__name__)
 DATABASE_FILE = "mlflow.db"
+# MLflow 3's UI opens an experiment on its GenAI views (traces) unless this tag says it trains models
+EXPERIMENT_KIND, MODEL_TRAINING = "mlflow.experimentKind", "custom_model_development"
 ARTIFACT_DIR = "mlartifacts"
 
 
@@ -38,7 +41,9 @@ def configure(experiment: str, root: Path | None = None) -> str:
             experiment_id = mlflow.create_experiment(experiment, artifact_location=location)
         except mlflow.exceptions.MlflowException:  # created meanwhile by a concurrent stage
             experiment_id = mlflow.get_experiment_by_name(experiment).experiment_id
-    mlflow.set_experiment(experiment_id=experiment_id)
+    experiment_found = mlflow.set_experiment(experiment_id=experiment_id)
+    if experiment_found.tags.get(EXPERIMENT_KIND) != MODEL_TRAINING:
+        MlflowClient().set_experiment_tag(experiment_id, EXPERIMENT_KIND, MODEL_TRAINING)
     _detach_from_foreign_run(experiment_id)
     return experiment_id
 

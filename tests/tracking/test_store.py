@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -25,3 +26,10 @@ def test_a_launched_run_in_the_project_experiment_is_reused(project: Path, monke
     monkeypatch.setenv("MLFLOW_RUN_ID", launched)
     store.configure("otomoto-churn-ann")
     assert os.environ["MLFLOW_RUN_ID"] == launched
+
+
+def test_the_experiment_is_tagged_for_model_training(project: Path) -> None:
+    """So the MLflow UI opens it on its training runs, not on an empty GenAI traces page."""
+    experiment_id = store.configure("otomoto-churn-ann")
+    tags = mlflow.get_experiment(experiment_id).tags
+    assert tags[store.EXPERIMENT_KIND] == "custom_model_development"
