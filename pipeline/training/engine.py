@@ -107,12 +107,13 @@ class PackedTrainer:
 
     def _epoch_graph(
         self, x: tf.Tensor, y: tf.Tensor, w: tf.Tensor, order: tf.Tensor, real: tf.Tensor, training: tf.Tensor,
-        *masks: tf.Tensor, frozen: bool,
-    ) -> tf.Tensor:  # fmt: skip
+        x_val: tf.Tensor, *masks: tf.Tensor, frozen: bool,
+    ) -> tuple[tf.Tensor, tf.Tensor]:  # fmt: skip
         """x: [K, rows, features], y and w (sample weights): [K, rows]; order: [batches, K, batch]
         row numbers; real: 1 for rows, 0 for padding; training: [K], 1 for networks still training.
         With ``frozen``, a network that is not training, or has no rows in a step, keeps its weights
-        and moving averages (two traces: the common case needs no copy)."""
+        and moving averages (two traces: the common case needs no copy). Returns each network's
+        epoch loss and its probabilities on ``x_val`` after the epoch (one call, not two)."""
         network, optimizer = self.network, self.optimizer
         trainable, every = network.trainable_variables, network.variables
 
@@ -138,7 +139,9 @@ class PackedTrainer:
         n_batches = tf.shape(order)[0]
         zeros = tf.zeros(tf.shape(real)[1:2])
         _, sums = tf.while_loop(lambda i, _: i < n_batches, step, (tf.constant(0), zeros))
-        return sums / tf.reduce_sum(real, axis=[0, 2])
+        with tf.control_dependencies([sums]):  # the validation pass sees the epoch's final weights
+            p_val = network(tf.identity(x_val), training=False)
+        return sums / tf.reduce_sum(real, axis=[0, 2]), p_val
 
     def predict(self, x: np.ndarray | tf.Tensor) -> np.ndarray:
         """``x``: [K, rows, features] (or [rows, features], the same rows for every network) -> [K, rows]."""
@@ -182,19 +185,19 @@ class PackedTrainer:
             parts = [f.next() for f in feeds]
             order, real, *masks = (tf.constant(np.stack(p, axis=1)) for p in zip(*parts, strict=True))
             frozen = uneven or not training.all()
-            sums = self._epoch[frozen](*data, order, real, tf.constant(training), *masks).numpy()
-            p_val = self.predict(x_val)
+            sums, p_val = self._epoch[frozen](*data, order, real, tf.constant(training), x_val, *masks)
+            sums = sums.numpy()
+            val_loss, val_auc = _validation_metrics(members, p_val.numpy().astype("float64"), val_rows)
             improved = []
-            for k, member in enumerate(members):
+            for k in range(len(members)):
                 if not training[k]:
                     continue
                 if not np.isfinite(sums[k]):
                     raise TrainingDivergedError(f"training loss is {sums[k]} at epoch {epoch}")
-                p = p_val[k, : val_rows[k]]
                 history = histories[k]
                 history.train_loss.append(float(sums[k]))
-                history.val_loss.append(metrics.log_loss(member.y_val, p))
-                history.val_roc_auc.append(metrics.roc_auc(member.y_val, p))
+                history.val_loss.append(float(val_loss[k]))
+                history.val_roc_auc.append(float(val_auc[k]))
                 if on_epoch is not None:
                     on_epoch(epoch, {"train_loss": float(sums[k]), "val_loss": history.val_loss[-1],
                                      "val_roc_auc": history.val_roc_auc[-1]})  # fmt: skip
@@ -233,6 +236,16 @@ def _resident(members: list[Member]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
 
 def _packed(x: np.ndarray, size: int) -> tf.Tensor:
     return tf.constant(np.broadcast_to(x, (size, *x.shape)) if x.ndim == 2 else x)
+
+
+def _validation_metrics(members: list[Member], p_val: np.ndarray, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Each network's validation log loss and ROC-AUC: in one pass when they share the validation set."""
+    if all(m.y_val is members[0].y_val for m in members):
+        y = members[0].y_val
+        return metrics.log_loss_by_row(y, p_val), metrics.roc_auc_by_row(y, p_val)
+    pairs = [(m.y_val, p_val[k : k + 1, : rows[k]]) for k, m in enumerate(members)]
+    return (np.array([metrics.log_loss_by_row(y, p)[0] for y, p in pairs]),
+            np.array([metrics.roc_auc_by_row(y, p)[0] for y, p in pairs]))  # fmt: skip
 
 
 def _stack_validation(members: list[Member]) -> tuple[np.ndarray, list[int]]:
