@@ -123,6 +123,11 @@ def campaign_facts(params: Params, evidence: Evidence) -> dict:
         "test_contacts": summary["test_planned_contacts"],
         "test_customers": summary["test_customers"],
         "realized": realized,
+        # the plan against each rule at the same size: 1 ahead, -1 behind, 0 within noise (paired interval)
+        "lead": {
+            rule: 1 if v["plan_minus_rule_low"] > 0 else -1 if v["plan_minus_rule_high"] < 0 else 0
+            for rule, v in realized.items()
+        },
         "mix": [(r["segment"], int(r["contacts"])) for _, r in plan.iterrows() if r["contacts"] > 0],
         "by_success": [(r["success_rate"], r["contact_share"], r["net_value"]) for _, r in at_cost.iterrows()],
     }

@@ -75,6 +75,16 @@ class Curves:
     value: dict[str, np.ndarray]
     low: dict[str, np.ndarray]
     high: dict[str, np.ndarray]
+    draws: dict[str, np.ndarray]  # per rule: [resamples, shares], the same resamples for every rule
+    confidence: float
+
+    def difference(self, rule: str, other: str, index: int) -> tuple[float, float, float]:
+        """``rule`` minus ``other`` at ``shares[index]``, with a paired percentile interval (each
+        resample scores both rules on the same customers)."""
+        tail = (1 - self.confidence) / 2
+        paired = self.draws[rule][:, index] - self.draws[other][:, index]
+        value = float(self.value[rule][index] - self.value[other][index])
+        return value, float(np.quantile(paired, tail)), float(np.quantile(paired, 1 - tail))
 
     def table(self) -> pd.DataFrame:
         rows = {"share": self.shares}
@@ -113,7 +123,7 @@ def curves(
     }
     low = {rule: np.quantile(d, tail, axis=0) for rule, d in draws.items()}
     high = {rule: np.quantile(d, 1 - tail, axis=0) for rule, d in draws.items()}
-    return Curves(np.asarray(shares, "float64"), value, low, high)
+    return Curves(np.asarray(shares, "float64"), value, low, high, draws, confidence)
 
 
 def best_size(score: np.ndarray, realized: np.ndarray) -> tuple[int, float]:

@@ -58,6 +58,7 @@ def run(params: Params) -> None:
     b = cfg.bootstrap
     curves = campaign.curves(scores, realized, grid, b.resamples, b.confidence, b.seed)
     at_plan = int(np.flatnonzero(grid == planned_share)[0])
+    plan_rule = next(iter(RULES))
     comparison = pd.DataFrame([
         {
             "rule": rule,
@@ -65,6 +66,8 @@ def run(params: Params) -> None:
             "net_value": curves.value[rule][at_plan],
             "low": curves.low[rule][at_plan],
             "high": curves.high[rule][at_plan],
+            **dict(zip(("plan_minus_rule", "plan_minus_rule_low", "plan_minus_rule_high"),
+                       curves.difference(plan_rule, rule, at_plan), strict=True)),
             **dict(zip(("best_contacts", "best_net_value"),
                        campaign.best_size(score, realized) if score is not None else (None, None), strict=True)),
         }
@@ -91,7 +94,11 @@ def run(params: Params) -> None:
         "test_planned_contacts": int(planned.sum()),
         "test_planned_share": planned_share,
         "test_net_value": {
-            r["rule"]: {k: float(r[k]) for k in ("net_value", "low", "high")} for _, r in comparison.iterrows()
+            r["rule"]: {
+                k: float(r[k])
+                for k in ("net_value", "low", "high", "plan_minus_rule", "plan_minus_rule_low", "plan_minus_rule_high")
+            }
+            for _, r in comparison.iterrows()
         },
         "base_scale": scale,
     }

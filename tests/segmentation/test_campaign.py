@@ -97,3 +97,17 @@ def test_the_default_assumptions_are_documented() -> None:
     for key in ("margin", "offer_months", "contact_cost", "success_rate", "stayer_acceptance"):
         assert f"`{key}`" in docs, key
     assert cfg.success_rate in cfg.sensitivity.success_rates and cfg.contact_cost in cfg.sensitivity.contact_costs
+
+
+def test_paired_difference_between_rules() -> None:
+    """The same ranking twice differs by exactly zero in every resample; a worse ranking is behind."""
+    rng = np.random.default_rng(5)
+    p = rng.random(400)
+    churned = (rng.random(400) < p).astype(float)
+    realized = campaign.net_value(churned, np.full(400, 70.0), CFG, HORIZON)
+    shares = np.array([0.0, 0.3, 1.0])
+    curves = campaign.curves({"a": p, "b": p.copy(), "worse": -p}, realized, shares, 300, 0.95, 2)
+    assert curves.difference("a", "b", 1) == (0.0, 0.0, 0.0)
+    value, low, high = curves.difference("a", "worse", 1)
+    assert low > 0 and low <= value <= high
+    assert curves.difference("a", "worse", 2) == pytest.approx((0.0, 0.0, 0.0))  # everyone contacted: equal
