@@ -289,5 +289,13 @@ def column(nodes: Sequence[Node], x: float, y: float, gap: float, width: float |
     return y - gap
 
 
+def in_row(nodes: Sequence[Node], x: float, y: float, gap: float) -> float:
+    """Place ``nodes`` left to right from ``x``, tops at ``y``; return the bottom of the tallest."""
+    for node in nodes:
+        node.x, node.y = x, y
+        x += node.width + gap
+    return y + max(n.height for n in nodes)
+
+
 def _n(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")

@@ -12,15 +12,19 @@ import keras
 import yaml
 
 from pipeline.config import Params
-from pipeline.reporting.diagram import Diagram, Node, column, wrap
+from pipeline.reporting.diagram import Diagram, Node, column, in_row, wrap
 
 GAP_X, GAP_Y, LANE = 60.0, 30.0, 16.0
 
 
 # ---- the pipeline, from dvc.yaml ------------------------------------------------------------
+STAGE_TEXT = 300.0  # a stage box's lists wrap at this width, so the widest layer fits a Markdown page (~1000 px)
+
+
 def pipeline(dvc_file: Path, params: Mapping) -> Diagram:
-    """Stages as boxes in dependency layers, left to right; an edge wherever one stage's output
-    is another's dependency. External inputs (files no stage produces) on the left."""
+    """Stages as boxes in dependency layers, top to bottom, so the diagram reads at the width of a
+    Markdown page; an edge wherever one stage's output is another's dependency. External inputs
+    (files no stage produces) on top."""
     stages = _interpolated_stages(dvc_file, params)
     outs = {name: _paths(stage.get("outs", [])) + _paths(stage.get("metrics", [])) for name, stage in stages.items()}
     producers: dict[str, list[str]] = {name: [] for name in stages}
@@ -35,13 +39,13 @@ def pipeline(dvc_file: Path, params: Mapping) -> Diagram:
             else:
                 external.setdefault(dep, []).append(name)
 
-    layer: dict[str, int] = {}
-    for name in stages:  # dvc.yaml lists stages in an order DVC accepts; layers by longest path
-        layer[name] = 1 + max((layer[p] for p in producers[name]), default=0)
-
     # an input many stages read (the data contract) is named in their boxes, not drawn as many crossing edges
     shared = {path for path, users in external.items() if len(users) > 1}
     drawn = [path for path in external if path not in shared]
+    layer = {f"in{i}": 0 for i in range(len(drawn))}
+    for name in stages:  # dvc.yaml lists stages in an order DVC accepts; layers by longest path
+        layer[name] = 1 + max((layer[p] for p in producers[name]), default=0)
+
     diagram = Diagram("pipeline", "The DVC pipeline (from dvc.yaml)")
     for i, path in enumerate(drawn):
         diagram.nodes.append(Node(f"in{i}", [Path(path).name, path], "data").fit())
@@ -50,33 +54,29 @@ def pipeline(dvc_file: Path, params: Mapping) -> Diagram:
         lines = [
             name,
             stage["cmd"],
-            *_listing("writes", sorted(outs[name]), per_line=2),
+            *_listing("writes", _by_folder(outs[name])),
             *_listing("params", stage.get("params", [])),
             *_listing("also reads", reads),
         ]
         diagram.nodes.append(Node(name, lines, "stage").fit())
+    widest = max(diagram.node(name).width for name in stages)
+    for name in stages:  # one width for every stage: the flow reads as one column
+        diagram.node(name).width = widest
 
-    columns: dict[int, list[Node]] = {0: [diagram.node(f"in{i}") for i in range(len(drawn))]}
-    for name in stages:
-        columns.setdefault(layer[name], []).append(diagram.node(name))
-    heights = {k: sum(n.height for n in col) + GAP_Y * (len(col) - 1) for k, col in columns.items()}
-    tallest = max(heights.values())
-    x = 0.0
-    for k in sorted(columns):
-        col = columns[k]
-        column(col, x, (tallest - heights[k]) / 2, GAP_Y)
-        x += max(n.width for n in col) + GAP_X
-    bottom = max(n.y + n.height for n in diagram.nodes)
+    rows: dict[int, list[Node]] = {}
+    for node in diagram.nodes:
+        rows.setdefault(layer[node.id], []).append(node)
+    widths = {k: sum(n.width for n in nodes) + GAP_X * (len(nodes) - 1) for k, nodes in rows.items()}
+    y = 0.0
+    for k in sorted(rows):
+        y = in_row(rows[k], (max(widths.values()) - widths[k]) / 2, y, GAP_X) + 2 * GAP_Y
 
-    lanes = 0
-    for i, path in enumerate(drawn):
-        for user in external[path]:
-            lanes += layer[user] > 1
-            _layered_edge(diagram, f"in{i}", user, layer, 0, bottom + lanes * LANE)
-    for name in stages:
-        for producer in producers[name]:
-            lanes += layer[name] - layer[producer] > 1
-            _layered_edge(diagram, producer, name, layer, layer[producer], bottom + lanes * LANE)
+    edges = [(p, name) for name in stages for p in producers[name]]
+    edges += [(f"in{i}", user) for i, path in enumerate(drawn) for user in external[path]]
+    _lane_edges(diagram, [(s, t) for s, t in edges if layer[t] - layer[s] > 1], layer)
+    for source, target in edges:
+        if layer[target] - layer[source] == 1:
+            _down_edge(diagram, source, target, GAP_Y)
 
     note = Node(
         "mlflow",
@@ -87,26 +87,43 @@ def pipeline(dvc_file: Path, params: Mapping) -> Diagram:
         "store",
         bold_first=True,
     ).fit()
-    note.x, note.y = 0.0, bottom + (lanes + 1) * LANE + GAP_Y
+    note.x, note.y = (max(widths.values()) - note.width) / 2, y
     diagram.nodes.append(note)
     return diagram
 
 
-def _layered_edge(diagram: Diagram, source: str, target: str, layer: dict, source_layer: int, lane_y: float) -> None:
-    """Adjacent layers: a straight edge. Longer: down to a lane below every box, along it, up into the target."""
-    if layer[target] - source_layer <= 1:
-        diagram.connect(source, target)
-        return
-    a, b = diagram.node(source), diagram.node(target)
-    # leave a box left of centre and enter right of centre, so an edge out of a box and one into it stay apart
-    exit_point, entry_point = (0.4, 1.0), (0.6, 1.0)
-    diagram.connect(
-        source,
-        target,
-        exit=exit_point,
-        entry=entry_point,
-        waypoints=[(a.port(*exit_point)[0], lane_y), (b.port(*entry_point)[0], lane_y)],
-    )
+def _down_edge(diagram: Diagram, source: str, target: str, above: float) -> None:
+    """Adjacent layers: out of the source's bottom, along a line ``above`` the target's row, into its top."""
+    (sx, _), (tx, ty) = diagram.node(source).port(0.5, 1.0), diagram.node(target).port(0.5, 0.0)
+    turns = [(sx, ty - above), (tx, ty - above)] if sx != tx else []
+    diagram.connect(source, target, exit=(0.5, 1.0), entry=(0.5, 0.0), waypoints=turns)
+
+
+def _lane_edges(diagram: Diagram, edges: Sequence[tuple[str, str]], layer: Mapping[str, int]) -> None:
+    """Edges that skip layers run down a lane right of every box, one lane per source (the later the
+    source, the nearer its lane), leaving and entering boxes on their right side: incoming edges above
+    the outgoing one, inner lanes first, so that few lines cross."""
+    sources = sorted({s for s, _ in edges}, key=lambda s: -layer[s])
+    right = max(n.x + n.width for n in diagram.nodes)
+    lane = {s: right + GAP_X / 2 + i * LANE for i, s in enumerate(sources)}
+    entries: dict[str, list[str]] = {}  # box -> the sources of its incoming lane edges, inner lanes first
+    for source, target in sorted(edges, key=lambda e: lane[e[0]]):
+        entries.setdefault(target, []).append(source)
+
+    def port(box: str, index: int) -> tuple[float, float]:
+        """The ``index``-th point on the box's right side: its entries top-down, then its exit."""
+        return 1.0, (index + 1) / (len(entries.get(box, [])) + (box in lane) + 1)
+
+    for source, target in edges:
+        exit_point, entry_point = (
+            port(source, len(entries.get(source, []))),
+            port(target, entries[target].index(source)),
+        )
+        waypoints = [
+            (lane[source], diagram.node(source).port(*exit_point)[1]),
+            (lane[source], diagram.node(target).port(*entry_point)[1]),
+        ]
+        diagram.connect(source, target, exit=exit_point, entry=entry_point, waypoints=waypoints)
 
 
 def _interpolated_stages(dvc_file: Path, params: Mapping) -> dict[str, dict]:
@@ -124,11 +141,21 @@ def _paths(entries: Sequence) -> list[str]:
     return [next(iter(e)) if isinstance(e, dict) else str(e) for e in entries]
 
 
-def _listing(label: str, items: Sequence[str], per_line: int = 3) -> list[str]:
-    if not items:
-        return []
-    chunks = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
-    return [f"{label}: {chunks[0]}", *chunks[1:]]
+def _listing(label: str, items: Sequence[str]) -> list[str]:
+    return wrap(f"{label}: {', '.join(items)}", STAGE_TEXT) if items else []
+
+
+def _by_folder(paths: Sequence[str]) -> list[str]:
+    """Paths that share a folder written once: ``data/prepared/{test.parquet, train.parquet}``."""
+    folders: dict[str, list[str]] = {}
+    for path in sorted(paths):
+        folders.setdefault(path.rpartition("/")[0], []).append(path)
+    return [
+        f"{folder}/{{{', '.join(p.rpartition('/')[2] for p in group)}}}"
+        if folder and len(group) > 1
+        else ", ".join(group)
+        for folder, group in folders.items()
+    ]
 
 
 # ---- network architectures, from the Keras models --------------------------------------------

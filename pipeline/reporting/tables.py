@@ -353,7 +353,7 @@ def personas(evidence: Evidence) -> Table:
     names = [c for c in crossed.columns]
     rows = [
         [
-            str(r["persona"]),
+            r["name"],
             f"{r['customers']:.0f}",
             r["defining"],
             *(f"{crossed.loc[r['persona'], n]:.0f}" for n in names),
@@ -457,16 +457,20 @@ def campaign_rules(evidence: Evidence) -> Table:
             r["rule"],
             f"{r['contacts']:.0f}",
             f"{r['net_value']:,.0f} [{r['low']:,.0f}, {r['high']:,.0f}]",
+            ""
+            if i == 0
+            else f"{r['plan_minus_rule']:+,.0f} [{r['plan_minus_rule_low']:+,.0f}, {r['plan_minus_rule_high']:+,.0f}]",
             f"{r['net_value'] * scale:,.0f}",
             "" if pd.isna(r["best_contacts"]) else f"{r['best_contacts']:.0f}",
             "" if pd.isna(r["best_net_value"]) else f"{r['best_net_value']:,.0f}",
         ]
-        for _, r in table.iterrows()
+        for i, (_, r) in enumerate(table.iterrows())
     ]
     header = [
         "Targeting rule",
         "Test customers contacted",
         "Realized net value on test [95 % CI]",
+        "The plan's lead over it [paired 95 % CI]",
         "Scaled to the customer base",
         "Best size in hindsight",
         "Its net value",

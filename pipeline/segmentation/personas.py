@@ -2,12 +2,16 @@
 
 K-means on the one-hot encoded attributes, with k chosen by silhouette. The centres are
 plain numbers (shares of each attribute value), saved as JSON; a customer's persona is
-the nearest centre, so scoring needs no fitted scikit-learn object.
+the nearest centre, so scoring needs no fitted scikit-learn object. Each persona is named
+after its most over-represented attribute values, in words generated from the contract's
+column and value names (so a new column or value needs no wording).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,19 +46,25 @@ class Personas:
         return distances.argmin(axis=1) + 1  # personas are numbered from 1
 
     def describe(self, frame: pd.DataFrame, top: int = 3) -> pd.DataFrame:
-        """Each persona's size and the attribute values most over-represented in it."""
+        """Each persona's name, size and the attribute values most over-represented in it."""
         x, labels = self.encode(frame), self.assign(frame)
         overall = x.mean(axis=0)
-        names = self.feature_names
-        rows = []
-        for persona in range(1, self.k + 1):
-            share = x[labels == persona].mean(axis=0)
-            over = share - overall
-            defining = [f"{names[j]} ({share[j]:.0%} vs {overall[j]:.0%})" for j in np.argsort(-over)[:top]]
-            rows.append(
-                {"persona": persona, "customers": int((labels == persona).sum()), "defining": "; ".join(defining)}
-            )
-        return pd.DataFrame(rows)
+        shares = np.array([x[labels == persona].mean(axis=0) for persona in range(1, self.k + 1)])
+        order = np.argsort(overall - shares, axis=1, kind="stable")  # most over-represented first; ties by column
+        features = self.feature_names
+        phrases = [phrase(column, value) for column, values in self.columns.items() for value in values]
+        names = unique_names([[phrases[j] for j in row if shares[i, j] > overall[j]] for i, row in enumerate(order)])
+        return pd.DataFrame(
+            {
+                "persona": range(1, self.k + 1),
+                "name": names,
+                "customers": [int((labels == persona).sum()) for persona in range(1, self.k + 1)],
+                "defining": [
+                    "; ".join(f"{features[j]} ({share[j]:.0%} vs {overall[j]:.0%})" for j in row[:top])
+                    for share, row in zip(shares, order, strict=True)
+                ],
+            }
+        )
 
     def to_json(self) -> str:
         payload = {"columns": self.columns, "centres": self.centres.tolist(),
@@ -81,3 +91,37 @@ def fit(frame: pd.DataFrame, columns: dict[str, list[str]], k_range: tuple[int, 
             best_k, best_centres = k, model.cluster_centers_
     assert best_k, "empty k range"
     return Personas(columns, best_centres, silhouettes)
+
+
+def phrase(column: str, value: str) -> str:
+    """An attribute value in plain words: TechSupport=Yes "tech support", TechSupport=No "no tech support",
+    OnlineBackup=No internet service "no internet service", Contract=Two year "two year contract"."""
+    words = [_plain(w) for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", column)]
+    if value == "Yes":
+        return " ".join(words)
+    if value == "No":
+        return " ".join(["no", *words])
+    if value.startswith("No "):  # "No phone service": already a phrase
+        return _plain(value)
+    value = re.sub(r"\s*\(.*?\)", "", value)  # asides such as "(automatic)" dropped
+    return f"{_plain(value)} {words[0]}"
+
+
+def _plain(text: str) -> str:
+    """Lower case, except for acronyms (DSL, TV)."""
+    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in text.split())
+
+
+def unique_names(phrases: Sequence[Sequence[str]], length: int = 2) -> list[str]:
+    """Each persona's first ``length`` distinct phrases; personas that would share a name take more phrases
+    until they differ, and, if they run out, their number."""
+    distinct = [list(dict.fromkeys(p)) for p in phrases]
+    counts = [length] * len(distinct)
+    while True:
+        names = [", ".join(p[:n]) for p, n in zip(distinct, counts, strict=True)]
+        clashing = [i for i, name in enumerate(names) if names.count(name) > 1]
+        growing = [i for i in clashing if counts[i] < len(distinct[i])]
+        if not growing:
+            return [f"{name} ({i + 1})" if i in clashing else name for i, name in enumerate(names)]
+        for i in growing:
+            counts[i] += 1

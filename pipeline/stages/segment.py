@@ -50,6 +50,7 @@ def run(params: Params) -> None:
         frames["train"], {c: schema.categorical[c] for c in cfg.persona_columns}, cfg.persona_k, cfg.persona_seed
     )
     persona = persona_model.assign(customers)
+    described = persona_model.describe(frames["train"])
 
     codec = explain.Codec(schema)
     background = frames["train"].sample(cfg.shap_background, random_state=cfg.shap_seed)
@@ -70,6 +71,7 @@ def run(params: Params) -> None:
             "segment": assigned["segment"],
             "action": assigned["action"],
             "persona": persona,
+            "persona_name": described.set_index("persona")["name"].loc[persona].to_numpy(),
             "revenue_at_risk": assigned["revenue_at_risk"].round(2),
             "expected_value": expected.round(2),  # net value of contacting (segment.campaign's assumptions)
             "contact": campaign.contact(expected),
@@ -101,7 +103,7 @@ def run(params: Params) -> None:
         "segments_test.csv": evidence,
         "deciles_champion_test.csv": deciles["champion"],
         "deciles_baseline_test.csv": deciles["baseline"],
-        "personas.csv": persona_model.describe(frames["train"]),
+        "personas.csv": described,
         "persona_by_segment.csv": crossed.reset_index(),
         "drivers_by_segment.csv": drivers,
         "importance.csv": importance.rename_axis("column").reset_index(),

@@ -248,13 +248,13 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
     scale = campaign_summary["customers"] / campaign_summary["test_customers"]
     out["campaign_rules"] = {
         r["rule"]: [
-            float(r["contacts"]), (r["net_value"], r["low"], r["high"]), r["net_value"] * scale,
-            *(() if pd.isna(r["best_contacts"]) else (float(r["best_contacts"]), r["best_net_value"])),
+            float(r["contacts"]), (r["net_value"], r["low"], r["high"]),
+            "" if i == 0 else (r["plan_minus_rule"], r["plan_minus_rule_low"], r["plan_minus_rule_high"]),
+            r["net_value"] * scale,
+            *(("", "") if pd.isna(r["best_contacts"]) else (float(r["best_contacts"]), r["best_net_value"])),
         ]
-        for _, r in rules.iterrows()
+        for i, (_, r) in enumerate(rules.iterrows())
     }  # fmt: skip
-    for cells in out["campaign_rules"].values():
-        cells.extend([""] * (6 - 1 - len(cells)))  # the random rule has no best size: empty cells
     out["campaign_plan"] = {
         r["segment"]: [
             float(r["customers"]), float(r["contacts"]), 100 * r["contact_share"], r["expected_net_value"],
@@ -279,7 +279,7 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
     }
     out["drivers"] = {r["segment"]: [r["driver_1"], r["driver_2"], r["driver_3"]] for _, r in drivers.iterrows()}
     out["personas"] = {
-        str(r["persona"]): [
+        r["name"]: [
             float(r["customers"]),
             r["defining"],
             *(float(crossed.loc[r["persona"], c]) for c in crossed.columns),

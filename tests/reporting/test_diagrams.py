@@ -102,6 +102,13 @@ def test_pipeline_diagram_is_dvc_yaml(tmp_path: Path) -> None:
     assert (tmp_path / "pipeline.png").stat().st_size > 10_000
 
 
+def test_pipeline_diagram_reads_at_the_width_of_a_markdown_page() -> None:
+    """A rendered Markdown page is about 1,000 px wide; a wider diagram is shrunk and its 12 px text with it."""
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    x0, _, x1, _ = diagrams.pipeline(REPO / "dvc.yaml", raw).bounds()
+    assert x1 - x0 <= 1000, f"the pipeline diagram is {x1 - x0:.0f} px wide"
+
+
 def test_architecture_diagram_reads_the_keras_model(tmp_path: Path) -> None:
     inputs = keras.Input((7,))
     hidden = keras.layers.Dense(5, activation="relu")(inputs)
