@@ -27,6 +27,19 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -
 fi
 echo "setup: environment ready ($((SECONDS - started)) s)"
 
+# Team mode (docs/DOCUMENTATION.md) and its tests need PostgreSQL's server. Opt-in: Debian's package is
+# installed when missing and apt-get can (as root); otherwise setup goes on, and only team mode lacks it.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing PostgreSQL for team mode (Debian's postgresql package)"
+    if ! (export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && apt-get install -y -qq postgresql >/dev/null); then
+      echo "setup: could not install PostgreSQL; team mode and its tests need it (apt-get install postgresql)" >&2
+    fi
+  else
+    echo "setup: PostgreSQL not found; team mode needs it (as root: apt-get install postgresql)"
+  fi
+fi
+
 if [ ! -f data/raw/teleconnect.csv ]; then
   echo "setup: fetching data/raw/teleconnect.csv from the DVC remote"
   .venv/bin/dvc pull --quiet data/raw/teleconnect.csv.dvc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
@@ -12,6 +13,7 @@ import yaml
 
 from pipeline.config import Params
 from pipeline.data.schema import DataSchema
+from tests import servers
 from tests.synthetic import make_customers, write_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,6 +36,23 @@ def project(tmp_path: Path, schema: DataSchema, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(root)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
     return root
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (``postgresql://postgres@127.0.0.1:<port>``). Without
+    PostgreSQL's binaries the tests that need it fail in CI, whose setup installs them, and skip elsewhere."""
+    binaries = servers.postgres_binaries()
+    if binaries is None:
+        message = (
+            f"PostgreSQL's server binaries are not installed (looked in {servers.POSTGRES_VERSIONS}/*/bin and PATH): "
+            "`apt-get install postgresql`, which `bash scripts/setup.sh` does when run as root"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with servers.postgres(binaries) as url:
+        yield url
 
 
 SMALL_BUDGETS = {
@@ -70,19 +89,24 @@ def set_params(root: Path, changes: dict) -> None:
     path.write_text(yaml.safe_dump(deep_update(yaml.safe_load(path.read_text()), changes), sort_keys=False))
 
 
+def new_project(root: Path, schema: DataSchema, changes: dict) -> Path:
+    """A project folder as a checkout has it (params with ``changes``, DAG, contract) with 500 synthetic customers."""
+    (root / "data" / "raw").mkdir(parents=True)
+    shutil.copy(REPO / "params.yaml", root / "params.yaml")
+    shutil.copy(REPO / "dvc.yaml", root / "dvc.yaml")
+    shutil.copy(REPO / "data" / "schema.yaml", root / "data" / "schema.yaml")
+    write_csv(make_customers(schema, n=500, seed=21), root / "data" / "raw" / "teleconnect.csv")
+    set_params(root, changes)
+    return root
+
+
 @pytest.fixture(scope="session")
 def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchema) -> Path:
     """The stages (prepare to report) once on synthetic data with tiny budgets. ``baseline`` and ``optimize``
     run while the test split is moved away, so a test split read before ``evaluate`` fails."""
     from pipeline.stages import baseline, campaign, evaluate, optimize, prepare, report, segment
 
-    root = tmp_path_factory.mktemp("pipeline") / "project"
-    (root / "data" / "raw").mkdir(parents=True)
-    shutil.copy(REPO / "params.yaml", root / "params.yaml")
-    shutil.copy(REPO / "dvc.yaml", root / "dvc.yaml")
-    shutil.copy(REPO / "data" / "schema.yaml", root / "data" / "schema.yaml")
-    write_csv(make_customers(schema, n=500, seed=21), root / "data" / "raw" / "teleconnect.csv")
-    set_params(root, SMALL_BUDGETS)
+    root = new_project(tmp_path_factory.mktemp("pipeline") / "project", schema, SMALL_BUDGETS)
     with pytest.MonkeyPatch.context() as mp:
         use_project(root, mp)
         prepare.run(Params.load())

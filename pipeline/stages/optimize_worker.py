@@ -2,7 +2,8 @@
 
 Started by ``optimize`` (one per core by default), or by hand on other machines that
 share ``optimize.storage`` (an RDB URL every machine can reach) and hold the same
-``params.yaml`` and prepared data: ``python -m pipeline optimize-worker --worker 3``.
+``params.yaml`` and prepared data: ``python -m pipeline optimize-worker --worker 3``. A worker
+started before ``optimize`` has queued the trials waits for them.
 """
 
 from __future__ import annotations
@@ -28,4 +29,5 @@ def progress(params: Params) -> str:
 def run(params: Params, worker: int = 0) -> None:
     data = load_training_data(params.paths)
     plans = studies.plan_studies(params, data_md5(params.paths))
+    studies.wait_for_tickets(plans, studies.open_storage(params))
     studies.work(plans, params, data, worker)

@@ -1,4 +1,5 @@
-"""The project's MLflow tracking store: SQLite by default, so the Model Registry works out of the box."""
+"""The project's MLflow tracking store: SQLite by default, so the Model Registry works out of the box;
+a tracking server (``MLFLOW_TRACKING_URI=http://…``) in team mode."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hashlib
 import logging
 import os
 import subprocess
+import urllib.parse
 import warnings
 from pathlib import Path
 
@@ -31,12 +33,13 @@ def tracking_uri(root: Path | None = None) -> str:
 def configure(experiment: str, root: Path | None = None) -> str:
     """Point MLflow at the project store and make sure the experiment exists; return its id."""
     root = (root or Path.cwd()).resolve()
-    mlflow.set_tracking_uri(tracking_uri(root))
+    uri = tracking_uri(root)
+    mlflow.set_tracking_uri(uri)
     found = mlflow.get_experiment_by_name(experiment)
     if found is not None:
         experiment_id = found.experiment_id
     else:
-        location = (root / ARTIFACT_DIR).as_uri()
+        location = None if _is_server(uri) else (root / ARTIFACT_DIR).as_uri()
         try:
             experiment_id = mlflow.create_experiment(experiment, artifact_location=location)
         except mlflow.exceptions.MlflowException:  # created meanwhile by a concurrent stage
@@ -46,6 +49,12 @@ def configure(experiment: str, root: Path | None = None) -> str:
         MlflowClient().set_experiment_tag(experiment_id, EXPERIMENT_KIND, MODEL_TRAINING)
     _detach_from_foreign_run(experiment_id)
     return experiment_id
+
+
+def _is_server(uri: str) -> bool:
+    """A tracking server keeps the artifacts where it was told (``--artifacts-destination``), for every
+    machine; a local store keeps them beside it, in ``mlartifacts/``."""
+    return urllib.parse.urlparse(uri).scheme in {"http", "https"}
 
 
 def _detach_from_foreign_run(experiment_id: str) -> None:

@@ -155,10 +155,13 @@ def _serialize_sqlite_transactions(engine: sqlalchemy.engine.Engine) -> None:
 class PositionSeededSampler(optuna.samplers.BaseSampler):
     """TPE, drawn afresh for each trial with a seed from the study seed, the trial's position and
     the worker (workers must not draw the same random trials). TPE keeps no state between trials
-    but its random generator, so this is TPE with a reproducible generator."""
+    but its random generator, so this is TPE with a reproducible generator. With parallel workers
+    two trials can start at the same position, so ``by_number`` records Optuna's (unique) trial
+    number as the position instead: names stay unique, and parallel studies are not reproducible
+    anyway."""
 
-    def __init__(self, seed: int, study_name: str, worker: int, **tpe: object) -> None:
-        self.seed, self.study_name, self.worker, self.tpe = seed, study_name, worker, tpe
+    def __init__(self, seed: int, study_name: str, worker: int, by_number: bool = False, **tpe: object) -> None:
+        self.seed, self.study_name, self.worker, self.by_number, self.tpe = seed, study_name, worker, by_number, tpe
         self.positions: dict[int, int] = {}  # trial number -> position, for the objective to record
         self._sampler = self._tpe(0)
 
@@ -171,7 +174,7 @@ class PositionSeededSampler(optuna.samplers.BaseSampler):
 
     def before_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         position = len(budget_trials(study))
-        self.positions[trial.number] = position
+        self.positions[trial.number] = trial.number if self.by_number else position
         self._sampler = self._tpe(position)
         self._sampler.before_trial(study, trial)
 
@@ -205,6 +208,7 @@ def open_study(plan: StudyPlan, storage: RDBStorage, params: Params, worker: int
         opt.sampler_seed,
         plan.name,
         worker,
+        by_number=opt.workers != 1,
         n_startup_trials=opt.sampler_startup_trials,
         multivariate=True,
         group=plan.kind == "search",  # the search space is conditional on the optimizer and depth
@@ -242,6 +246,25 @@ def issue_tickets(study: optuna.Study, budget: int) -> int:
     for _ in range(missing):
         study.enqueue_trial({}, user_attrs={TICKET: True})
     return missing
+
+
+def wait_for_tickets(plans: list[StudyPlan], storage: RDBStorage, poll_seconds: float = 2.0) -> None:
+    """Return once every study has its tickets: a worker on another machine may start before ``optimize``
+    has queued them, and would otherwise find nothing to run and stop."""
+    waited = False
+    while not all(_has_tickets(plan, storage) for plan in plans):
+        if not waited:
+            log.info("waiting for `optimize` to queue the studies' trials")
+            waited = True
+        time.sleep(poll_seconds)
+
+
+def _has_tickets(plan: StudyPlan, storage: RDBStorage) -> bool:
+    try:
+        study = optuna.load_study(study_name=plan.name, storage=storage)
+    except KeyError:  # not created yet
+        return False
+    return any(TICKET in trial.user_attrs for trial in study.get_trials(deepcopy=False))
 
 
 class OverBudgetError(RuntimeError):

@@ -1,11 +1,13 @@
-"""A real ``mlflow models serve`` process: good records answered as in-process, bad ones refused with a 4xx."""
+"""A real ``mlflow models serve`` process: good records answered as in-process, bad ones refused with a 4xx.
+
+Served twice: from this environment (``--env-manager local``), and from a fresh one that MLflow builds
+with uv from the model's own requirements (``--env-manager uv``), which proves they are complete.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,30 +19,29 @@ from pipeline.config import Params
 from pipeline.tracking import registry
 from tests.conftest import use_project
 from tests.repo_copy import command_env
-from tests.servers import free_port, running
+from tests.servers import free_port, post_json, running
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def server(pipeline_project: Path) -> Iterator[str]:
+# how long until the server answers: building the uv environment downloads TensorFlow the first time
+STARTUP_SECONDS = {"local": 180, "uv": 1200}
+
+
+@pytest.fixture(scope="module", params=list(STARTUP_SECONDS))
+def server(request: pytest.FixtureRequest, pipeline_project: Path) -> Iterator[str]:
     port = free_port()
     uri = registry.model_uri(Params.load(pipeline_project / "params.yaml").tracking.registered_model, "champion")
     env = command_env(MLFLOW_TRACKING_URI=f"sqlite:///{pipeline_project / 'mlflow.db'}")
-    cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", uri, "--env-manager", "local",
+    cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", uri, "--env-manager", request.param,
            "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    with running(cmd, pipeline_project, env, f"{base}/ping"):
+    with running(cmd, pipeline_project, env, f"{base}/ping", timeout=STARTUP_SECONDS[request.param]):
         yield base
 
 
 def _post(base: str, body: bytes) -> tuple[int, str]:
-    request = urllib.request.Request(f"{base}/invocations", data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()
+    return post_json(f"{base}/invocations", body)
 
 
 def _records(project: Path, n: int = 4) -> list[dict]:
