@@ -33,8 +33,7 @@ def project(tmp_path: Path, schema: DataSchema, monkeypatch: pytest.MonkeyPatch)
     shutil.copy(REPO / "params.yaml", root / "params.yaml")
     shutil.copy(REPO / "data" / "schema.yaml", root / "data" / "schema.yaml")
     write_csv(make_customers(schema, n=600, seed=1), root / "data" / "raw" / "teleconnect.csv")
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    use_project(root, monkeypatch)  # its folder and its store, whatever an earlier test pointed MLflow at
     return root
 
 
