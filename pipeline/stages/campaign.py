@@ -46,7 +46,7 @@ def run(params: Params) -> None:
     store.configure(params.tracking.experiment)
     versions = read_json(paths.metrics / "evaluate.json")["registry_versions"]
     name = params.tracking.registered_model
-    p = {role: registry.load_scorer(name, versions[alias]).probability_of(columns)
+    p = {role: registry.load_scorer(registry.version_uri(name, versions[alias])).probability_of(columns)
          for role, alias in (("champion", registry.CHAMPION), ("baseline", registry.BASELINE))}  # fmt: skip
     p["expected"] = campaign.net_value(p["champion"], monthly, cfg, seg.horizon_months)
     realized = campaign.net_value(churned, monthly, cfg, seg.horizon_months)

@@ -11,7 +11,6 @@ import logging
 import time
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 
 from pipeline.config import Params
@@ -34,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(params: Params, input_file: Path, output: Path | None, model: str | None, chunk_size: int) -> None:
     store.configure(params.tracking.experiment)
     uri = model or registry.model_uri(params.tracking.registered_model, registry.CHAMPION)
-    scorer = mlflow.pyfunc.load_model(uri).unwrap_python_model().scorer
+    scorer = registry.load_scorer(uri)
     raw = read_csv_records(input_file)
     check_records(raw.frame, scorer.schema, Purpose.SCORING, locations=raw.locations, source=str(input_file),
                   earlier=raw.ragged)  # fmt: skip

@@ -36,8 +36,8 @@ def run(params: Params) -> None:
     store.configure(params.tracking.experiment)
     versions = read_json(paths.metrics / "evaluate.json")["registry_versions"]
     name = params.tracking.registered_model
-    champion = registry.load_scorer(name, versions[registry.CHAMPION])
-    baseline = registry.load_scorer(name, versions[registry.BASELINE])
+    champion = registry.load_scorer(registry.version_uri(name, versions[registry.CHAMPION]))
+    baseline = registry.load_scorer(registry.version_uri(name, versions[registry.BASELINE]))
 
     champion_probability = champion.probability_of
     p = champion_probability({c: customers[c].to_numpy() for c in schema.feature_columns})

@@ -35,6 +35,10 @@ def model_uri(name: str, alias: str) -> str:
     return f"models:/{name}@{alias}"
 
 
-def load_scorer(name: str, version: str) -> Scorer:
-    """A registered version's scorer, as served (the pyfunc's own copy of the decision and segments)."""
-    return mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().scorer
+def version_uri(name: str, version: str | int) -> str:
+    return f"models:/{name}/{version}"
+
+
+def load_scorer(uri: str) -> Scorer:
+    """A registered model's scorer, as served (the pyfunc's own copy of the decision and segments)."""
+    return mlflow.pyfunc.load_model(uri).unwrap_python_model().scorer
