@@ -17,7 +17,12 @@ from pipeline.data.contract import DataContractError
 STAGES: dict[str, tuple[str, str]] = {
     "prepare": ("pipeline.stages.prepare", "validate the raw CSV, split it, fit preprocessing"),
     "baseline": ("pipeline.stages.baseline", "train the existing, unoptimized network over several seeds"),
+    "recipes": ("pipeline.stages.recipes", "train the briefs' own recipes over the baseline's seeds"),
     "optimize": ("pipeline.stages.optimize", "tune each optimizer with equal budgets, then search the whole model"),
+    "resample": (
+        "pipeline.stages.resample",
+        "refit every candidate on repeated folds of train + validation; the gate names the champion",
+    ),
     "evaluate": ("pipeline.stages.evaluate", "score every model once on the test split; register the champion"),
     "segment": ("pipeline.stages.segment", "segments, personas and SHAP reasons for every customer; evidence on test"),
     "campaign": (

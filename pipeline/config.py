@@ -76,6 +76,10 @@ class BaselineConfig(Section):
     candidate: Candidate
 
 
+RecipesConfig = dict[str, Candidate]
+"""The briefs' own recipes, each a named candidate trained over the baseline's seeds."""
+
+
 class PrunerConfig(Section):
     """Median pruning on per-epoch validation loss."""
 
@@ -151,7 +155,6 @@ class ErrorAnalysisConfig(Section):
 
 
 class EvaluateConfig(Section):
-    champion_criterion: Literal["val_log_loss_mean", "val_roc_auc_mean", "val_pr_auc_mean", "val_f1_mean"]
     threshold: ThresholdConfig
     calibration: list[Literal["platt", "isotonic"]]
     calibration_folds: int = Field(ge=2)
@@ -160,9 +163,30 @@ class EvaluateConfig(Section):
     reference_seed: int
     error_analysis: ErrorAnalysisConfig
 
+
+class GateConfig(Section):
+    """The champion leaves the baseline's configuration only for a challenger whose improvement in
+    ``criterion`` (mean over the resampling folds) is significant at ``alpha`` after Holm's
+    adjustment; among those not significantly worse than the best, the cheapest to train wins."""
+
+    criterion: Literal["log_loss", "brier", "roc_auc", "pr_auc"]
+    alpha: float = Field(gt=0, lt=1)
+
     @property
-    def criterion_lower_is_better(self) -> bool:
-        return "loss" in self.champion_criterion
+    def lower_is_better(self) -> bool:
+        return self.criterion in ("log_loss", "brier")
+
+
+class ResampleConfig(Section):
+    """The final comparison: every candidate refit on ``repeats`` x ``folds`` stratified folds of the
+    development data (train + validation, never test)."""
+
+    repeats: int = Field(gt=0)
+    folds: int = Field(ge=2)
+    seed: int  # fold assignment and inner slices; fold i trains its networks with seed i
+    tune_fraction: float = Field(gt=0, lt=1)  # inner slice of a fold's training part: early stopping, decision
+    confidence: float = Field(gt=0, lt=1)
+    gate: GateConfig
 
 
 class SegmentSpec(Section):
@@ -230,7 +254,9 @@ class Params(Section):
     tracking: TrackingConfig
     prepare: PrepareConfig
     baseline: BaselineConfig
+    recipes: RecipesConfig
     optimize: OptimizeConfig
+    resample: ResampleConfig
     evaluate: EvaluateConfig
     segment: SegmentConfig
     report: ReportConfig

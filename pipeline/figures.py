@@ -136,6 +136,32 @@ def before_after(
     return fig
 
 
+def forest(
+    rows: Mapping[str, Mapping[str, tuple[float, float, float]]], panels: Sequence[str], xlabel: str, title: str
+) -> Figure:
+    """Each model's difference from a reference with its interval, one panel per source of
+    evidence, side by side on a shared model axis. ``rows[model][panel] = (value, low, high)``;
+    a model missing from a panel is left blank there."""
+    models = list(rows)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(5 * len(panels), 0.75 + 0.38 * len(models)), sharey=True, layout="constrained"
+    )
+    y = np.arange(len(models))[::-1]
+    for ax, panel in zip(np.atleast_1d(axes), panels, strict=True):
+        for yi, model in zip(y, models, strict=True):
+            if panel not in rows[model]:
+                continue
+            value, low, high = rows[model][panel]
+            color = "tab:green" if high < 0 else "tab:red" if low > 0 else "tab:gray"
+            ax.errorbar(value, yi, xerr=[[value - low], [high - value]], fmt="o", color=color, capsize=3)
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set(title=panel, xlabel=xlabel)
+        ax.grid(axis="x", alpha=0.3)
+    np.atleast_1d(axes)[0].set_yticks(y, models)
+    fig.suptitle(title)
+    return fig
+
+
 def gains_chart(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str) -> Figure:
     """Cumulative share of churners reached against share of customers targeted, by risk."""
     fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")

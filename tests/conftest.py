@@ -66,6 +66,11 @@ SMALL_BUDGETS = {
         "comparison": {"optimizers": ["sgd", "adam"], "trials_per_optimizer": 3},
         "search": {"trials": 3, "units": [4, 16], "batch_sizes": [32, 64]},
     },
+    "recipes": {
+        name: {"training": {"epochs": 6, "early_stopping_patience": 3}}
+        for name in ("brief-bn-dropout-adam", "brief-sgd", "brief-adam", "brief-rmsprop")
+    },
+    "resample": {"repeats": 2},
     "evaluate": {"bootstrap": {"resamples": 200}},
     "segment": {
         "persona_k": [2, 3],
@@ -101,9 +106,10 @@ def new_project(root: Path, schema: DataSchema, changes: dict) -> Path:
 
 @pytest.fixture(scope="session")
 def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchema) -> Path:
-    """The stages (prepare to report) once on synthetic data with tiny budgets. ``baseline`` and ``optimize``
-    run while the test split is moved away, so a test split read before ``evaluate`` fails."""
-    from pipeline.stages import baseline, campaign, evaluate, optimize, prepare, report, segment
+    """The stages (prepare to report) once on synthetic data with tiny budgets. ``baseline``, ``recipes``,
+    ``optimize`` and ``resample`` run while the test split is moved away, so a test split read before
+    ``evaluate`` fails."""
+    from pipeline.stages import baseline, campaign, evaluate, optimize, prepare, recipes, report, resample, segment
 
     root = new_project(tmp_path_factory.mktemp("pipeline") / "project", schema, SMALL_BUDGETS)
     with pytest.MonkeyPatch.context() as mp:
@@ -112,7 +118,9 @@ def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchem
         test_split = root / "data" / "prepared" / "test.parquet"
         hidden = test_split.rename(root / "test.parquet.hidden")
         baseline.run(Params.load())
+        recipes.run(Params.load())
         optimize.run(Params.load())
+        resample.run(Params.load())
         assert not test_split.exists()
         hidden.rename(test_split)
         evaluate.run(Params.load())

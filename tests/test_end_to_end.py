@@ -18,7 +18,7 @@ from tests.reporting.registry_check import check_report
 
 pytestmark = [pytest.mark.e2e, pytest.mark.real_data, pytest.mark.slow]
 
-STAGES = ("prepare", "baseline", "optimize", "evaluate", "segment", "campaign", "report")
+STAGES = ("prepare", "baseline", "recipes", "optimize", "resample", "evaluate", "segment", "campaign", "report")
 SMALL = {  # MLproject `main` parameters: the real pipeline at a small budget
     "trials_per_optimizer": "2",
     "search_trials": "3",

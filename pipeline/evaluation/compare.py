@@ -11,7 +11,7 @@ from pipeline.config import EvaluateConfig, ThresholdConfig
 from pipeline.evaluation import bootstrap, calibration, thresholds
 from pipeline.evaluation.calibration import Calibrator
 
-DIFFERENCE_METRICS = ("roc_auc", "f1")
+DIFFERENCE_METRICS = ("log_loss", "brier", "roc_auc", "pr_auc", "f1")  # every gate criterion, and F1
 
 
 @dataclass
@@ -51,12 +51,6 @@ def fit_decision(
     p_test = calibrator.apply(p_test_raw) if calibrator else p_test_raw
     threshold = choose_threshold(cfg.threshold, y_val, p_val, contact_value)
     return ModelResult(name, kind, threshold, calibrator, losses, p_val, p_test)
-
-
-def select_champion(summaries: Mapping[str, Mapping[str, float]], criterion: str, lower_is_better: bool) -> str:
-    """The ANN configuration with the best validation criterion (mean over seeds)."""
-    ranked = sorted(summaries, key=lambda name: summaries[name][criterion], reverse=not lower_is_better)
-    return ranked[0]
 
 
 def score_on_test(results: Mapping[str, ModelResult], y_test: np.ndarray, cfg: EvaluateConfig) -> None:

@@ -93,7 +93,12 @@ def summary(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
 
 
 def brier(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.mean((np.asarray(p, "float64") - np.asarray(y, "float64")) ** 2))
+    return float(brier_by_row(y, np.asarray(p)[None, :])[0])
+
+
+def brier_by_row(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``brier`` of each row of ``p`` ([models, rows]) against the same labels, in one pass."""
+    return np.mean((np.asarray(p, "float64") - np.asarray(y, "float64")[None, :]) ** 2, axis=1)
 
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:

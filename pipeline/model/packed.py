@@ -65,8 +65,9 @@ class PackedNetwork:
         self.hidden: list[tuple[PackedDense, PackedBatchNormalization | None]] = []
         inputs = n_features
         for i, units in enumerate(config.hidden_units, start=1):
-            dense = PackedDense(k, inputs, units, use_bias=not config.batch_norm, name=f"dense_{i}")
-            norm = PackedBatchNormalization(k, units, name=f"batch_norm_{i}") if config.batch_norm else None
+            batch_norm = config.batch_norm_at(i - 1)
+            dense = PackedDense(k, inputs, units, use_bias=not batch_norm, name=f"dense_{i}")
+            norm = PackedBatchNormalization(k, units, name=f"batch_norm_{i}") if batch_norm else None
             self.hidden.append((dense, norm))
             inputs = units
         self.output = PackedDense(k, inputs, 1, use_bias=True, name="churn_probability")
@@ -80,8 +81,9 @@ class PackedNetwork:
 
     @property
     def dropout_widths(self) -> list[int]:
-        """Units of each layer that takes a dropout mask, in order."""
-        return list(self.config.hidden_units) if self.config.dropout > 0 else []
+        """Units of each layer that takes a dropout mask (its dropout rate > 0), in order."""
+        config = self.config
+        return [units for i, units in enumerate(config.hidden_units) if config.dropout_at(i) > 0]
 
     @property
     def trainable_variables(self) -> list[keras.Variable]:
@@ -93,18 +95,22 @@ class PackedNetwork:
         return [v for layer in self._layers() for v in layer.variables]
 
     def __call__(self, x, training: bool = False, masks: list | None = None):
-        """``x``: [K, rows, features] -> churn probabilities [K, rows]. ``masks``: one uint16
-        [K, rows, units] tensor per hidden layer when training with dropout."""
-        rate = self.config.dropout
-        threshold = round(rate * MASK_LEVELS)
-        keep = 1.0 - threshold / MASK_LEVELS
+        """``x``: [K, rows, features] -> churn probabilities [K, rows]. ``masks``: when training,
+        one uint16 [K, rows, units] tensor per layer with dropout (as ``dropout_widths``), in order."""
+        masks = list(masks or [])
+        if training and len(masks) != len(self.dropout_widths):
+            raise ValueError(f"{len(masks)} dropout masks for {len(self.dropout_widths)} layers with dropout")
+        remaining = iter(masks)
         for i, (dense, norm) in enumerate(self.hidden):
             x = dense(x)
             if norm is not None:
                 x = norm(x, training=training)
             x = self.activation(x)
-            if training and rate > 0:
-                kept = ops.cast(ops.greater_equal(ops.cast(masks[i], "int32"), threshold), x.dtype)
+            rate = self.config.dropout_at(i)
+            if rate > 0 and training:
+                threshold = round(rate * MASK_LEVELS)
+                keep = 1.0 - threshold / MASK_LEVELS
+                kept = ops.cast(ops.greater_equal(ops.cast(next(remaining), "int32"), threshold), x.dtype)
                 x = x * kept / keep
         return ops.sigmoid(self.output(x))[..., 0]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -18,7 +19,7 @@ GAP_X, GAP_Y, LANE = 60.0, 30.0, 16.0
 
 
 # ---- the pipeline, from dvc.yaml ------------------------------------------------------------
-STAGE_TEXT = 300.0  # a stage box's lists wrap at this width, so the widest layer fits a Markdown page (~1000 px)
+STAGE_TEXT = 260.0  # a stage box's lists wrap here, so the widest layer (three stages) fits a Markdown page (~1000 px)
 
 
 def pipeline(dvc_file: Path, params: Mapping) -> Diagram:
@@ -99,31 +100,140 @@ def _down_edge(diagram: Diagram, source: str, target: str, above: float) -> None
     diagram.connect(source, target, exit=(0.5, 1.0), entry=(0.5, 0.0), waypoints=turns)
 
 
+@dataclass
+class _Lane:
+    """The vertical run of one source's layer-skipping edges, at ``x``, on one side of its targets."""
+
+    source: str
+    targets: list[str]
+    x: float
+    exit_side: float  # the source's side it leaves by: 1.0 right, 0.0 left
+    entry_side: float  # the targets' side it enters by
+
+    def span(self, diagram: Diagram) -> tuple[float, float]:
+        ys = [diagram.node(n).center[1] for n in (self.source, *self.targets)]
+        return min(ys), max(ys)
+
+    def runs(self, diagram: Diagram) -> list[tuple[float, float, float, str]]:
+        """Its horizontal runs ``(y, x_from, x_to, box)``: out of the source, into each target."""
+        out = []
+        for name, side in ((self.source, self.exit_side), *((t, self.entry_side) for t in self.targets)):
+            node = diagram.node(name)
+            edge_x = node.x + side * node.width
+            out.append((node.center[1], min(edge_x, self.x), max(edge_x, self.x), name))
+        return out
+
+
 def _lane_edges(diagram: Diagram, edges: Sequence[tuple[str, str]], layer: Mapping[str, int]) -> None:
-    """Edges that skip layers run down a lane right of every box, one lane per source (the later the
-    source, the nearer its lane), leaving and entering boxes on their right side: incoming edges above
-    the outgoing one, inner lanes first, so that few lines cross."""
-    sources = sorted({s for s, _ in edges}, key=lambda s: -layer[s])
-    right = max(n.x + n.width for n in diagram.nodes)
-    lane = {s: right + GAP_X / 2 + i * LANE for i, s in enumerate(sources)}
-    entries: dict[str, list[str]] = {}  # box -> the sources of its incoming lane edges, inner lanes first
-    for source, target in sorted(edges, key=lambda e: lane[e[0]]):
-        entries.setdefault(target, []).append(source)
-
-    def port(box: str, index: int) -> tuple[float, float]:
-        """The ``index``-th point on the box's right side: its entries top-down, then its exit."""
-        return 1.0, (index + 1) / (len(entries.get(box, [])) + (box in lane) + 1)
-
+    """Edges that skip layers: one vertical lane per source, in the gap beside its targets (right
+    or left), never through a box. Sources beside their targets' column take the outermost free
+    track of the gap they face (their exit then crosses no lane); the others, longest first, the
+    side and track that cross the fewest lanes already drawn. On a box's side, entries from inner
+    lanes come first, top-down, then the exit, so that few lines cross."""
+    targets: dict[str, list[str]] = {}
     for source, target in edges:
-        exit_point, entry_point = (
-            port(source, len(entries.get(source, []))),
-            port(target, entries[target].index(source)),
+        targets.setdefault(source, []).append(target)
+    boxes = list(diagram.nodes)
+
+    def beside(source: str) -> bool:
+        node, ts = diagram.node(source), [diagram.node(t) for t in targets[source]]
+        return node.x + node.width <= min(t.x for t in ts) or node.x >= max(t.x + t.width for t in ts)
+
+    order = sorted(targets, key=lambda s: (not beside(s), -(max(layer[t] for t in targets[s]) - layer[s]), s))
+    lanes: list[_Lane] = []
+    for source in order:
+        options = _lane_options(diagram, source, targets[source], boxes, lanes)
+        node = diagram.node(source)
+        if beside(source):  # in the gap towards the targets, on the track nearest the source: its exit crosses none
+            between = [lane for lane in options if lane.exit_side != lane.entry_side] or options
+            best = min(between, key=lambda lane: abs(lane.x - (node.x + lane.exit_side * node.width)))
+        else:
+            bounds = diagram.bounds()
+            best = min(
+                options,
+                key=lambda lane: (
+                    sum(_crossings(diagram, lane, other) for other in lanes),
+                    max(0.0, lane.x - bounds[2], bounds[0] - lane.x),
+                    abs(lane.x - node.center[0]),
+                ),
+            )
+        lanes.append(best)
+
+    ports: dict[tuple[str, float], list[tuple[int, float, _Lane]]] = {}  # (box, side) -> (exit?, distance, lane)
+    for lane in lanes:
+        source = diagram.node(lane.source)
+        ports.setdefault((lane.source, lane.exit_side), []).append(
+            (1, abs(lane.x - (source.x + lane.exit_side * source.width)), lane)
         )
-        waypoints = [
-            (lane[source], diagram.node(source).port(*exit_point)[1]),
-            (lane[source], diagram.node(target).port(*entry_point)[1]),
-        ]
-        diagram.connect(source, target, exit=exit_point, entry=entry_point, waypoints=waypoints)
+        for name in lane.targets:
+            node = diagram.node(name)
+            ports.setdefault((name, lane.entry_side), []).append(
+                (0, abs(lane.x - (node.x + lane.entry_side * node.width)), lane)
+            )
+
+    def port(box: str, side: float, lane: _Lane, exit: bool) -> tuple[float, float]:
+        ordered = sorted(ports[(box, side)], key=lambda p: (p[0], p[1]))
+        index = next(i for i, (e, _, other) in enumerate(ordered) if other is lane and bool(e) == exit)
+        return side, (index + 1) / (len(ordered) + 1)
+
+    for lane in lanes:
+        exit_point = port(lane.source, lane.exit_side, lane, True)
+        y_exit = diagram.node(lane.source).port(*exit_point)[1]
+        for target in lane.targets:
+            entry_point = port(target, lane.entry_side, lane, False)
+            y_entry = diagram.node(target).port(*entry_point)[1]
+            diagram.connect(
+                lane.source, target, exit=exit_point, entry=entry_point, waypoints=[(lane.x, y_exit), (lane.x, y_entry)]
+            )
+
+
+def _lane_options(
+    diagram: Diagram, source: str, targets: Sequence[str], boxes: Sequence[Node], lanes: Sequence[_Lane]
+) -> list[_Lane]:
+    """Every track, right or left of the targets, whose lane and runs pass through no box and
+    share no stretch of line with another lane."""
+    node = diagram.node(source)
+    ts = [diagram.node(t) for t in targets]
+    options = []
+    for entry_side, direction in ((1.0, 1.0), (0.0, -1.0)):
+        edge = max(t.x + t.width for t in ts) if direction > 0 else min(t.x for t in ts)
+        for k in range(64):
+            x = edge + direction * (GAP_X / 2 - LANE + k * LANE)
+            if node.x - 4 <= x <= node.x + node.width + 4:
+                continue
+            exit_side = 1.0 if x > node.x + node.width else 0.0
+            lane = _Lane(source, list(targets), x, exit_side, entry_side)
+            if _clear(diagram, lane, boxes, lanes):
+                options.append(lane)
+    return options
+
+
+def _clear(diagram: Diagram, lane: _Lane, boxes: Sequence[Node], lanes: Sequence[_Lane]) -> bool:
+    top, bottom = lane.span(diagram)
+    for box in boxes:
+        if box.x - 4 < lane.x < box.x + box.width + 4 and box.y - 4 < bottom and top < box.y + box.height + 4:
+            return False  # the lane runs through the box
+        for y, x0, x1, name in lane.runs(diagram):
+            if name != box.id and box.y <= y <= box.y + box.height and x0 < box.x + box.width and box.x < x1:
+                return False  # a run into or out of the lane crosses another box
+    for other in lanes:
+        low, high = other.span(diagram)
+        if abs(other.x - lane.x) < LANE / 2 and low < bottom and top < high:
+            return False
+    return True
+
+
+def _crossings(diagram: Diagram, a: _Lane, b: _Lane) -> int:
+    """How often the runs of one lane cross the other's vertical stretch (approximately: runs at
+    box centres; runs at a box both lanes join are ordered on its side and do not cross)."""
+    count = 0
+    for one, other in ((a, b), (b, a)):
+        low, high = other.span(diagram)
+        joined = {other.source, *other.targets}
+        for y, x0, x1, name in one.runs(diagram):
+            if name not in joined and x0 < other.x < x1 and low < y < high:
+                count += 1
+    return count
 
 
 def _interpolated_stages(dvc_file: Path, params: Mapping) -> dict[str, dict]:
@@ -223,7 +333,8 @@ def study_design(params: Params) -> Diagram:
             "search",
             [
                 "Full search",
-                f"{opt.search.trials} trials over layers {opt.search.hidden_layers}, units {opt.search.units},",
+                f"{opt.search.trials} trials over layers {_range(opt.search.hidden_layers)},"
+                f" units {_range(opt.search.units)},",
                 f"dropout, L2, batch norm, batch size, imbalance {'/'.join(opt.search.imbalance)}",
                 "and all optimizers",
             ],
@@ -247,36 +358,82 @@ def study_design(params: Params) -> Diagram:
         "retrain",
         [
             "Best configuration of each study",
-            f"retrained over the baseline's {seed_text}: mean and spread",
-            "on validation; a candidate per study",
+            f"retrained over the baseline's {seed_text}:",
+            "a candidate per study",
         ],
         "good",
     ).fit()
-    choose = Node(
-        "choose",
+    named = Node(
+        "named",
         [
-            "evaluate: champion by validation",
-            f"criterion {params.evaluate.champion_criterion}",
-            "test split read once, after every choice",
+            "The baseline and the briefs' recipes",
+            *wrap(", ".join(params.recipes), 260.0),
+            f"trained over the same {seed_text}",
+        ],
+        "good",
+    ).fit()
+    rs, gate = params.resample, params.resample.gate
+    resample = Node(
+        "resample",
+        [
+            "resample: the comparison that decides",
+            f"{rs.repeats} repeats x {rs.folds} folds of train + validation (test never read);",
+            "every candidate, recipe and reference refit on each fold, with early",
+            f"stopping, calibration and threshold on {rs.tune_fraction:g} of the fold's training part;",
+            "each against the baseline: corrected resampled t-test, Holm's adjustment",
+        ],
+    ).fit()
+    decide = Node(
+        "gate",
+        [
+            "Gate: the champion",
+            f"leaves the baseline only for a network whose {gate.criterion.replace('_', ' ')} improvement",
+            f"is significant at alpha {gate.alpha:g} after Holm; of those not significantly",
+            "worse than the best, the cheapest to train (parameter updates)",
         ],
         "decision",
     ).fit()
-    diagram = Diagram("study_design", "How the optimizers are compared")
+    confirm = Node(
+        "evaluate",
+        [
+            "evaluate: the test split, read once, confirms",
+            "champion and baseline served as seed ensembles;",
+            "the test split decides nothing",
+        ],
+        "store",
+    ).fit()
+    diagram = Diagram("study_design", "How the candidates are compared and the champion chosen")
     left, right = comparison
     left.x, left.y = 0.0, 0.0
     right.x, right.y = left.width + GAP_X, 0.0
     right.height = left.height = max(left.height, right.height)
     span = right.x + right.width
     y = left.height + GAP_Y * 1.5
-    for node in (trial, retrain, choose):
+    trial.x, trial.y = (span - trial.width) / 2, y
+    y += trial.height + GAP_Y * 1.5
+    retrain.height = named.height = max(retrain.height, named.height)
+    retrain.x, retrain.y = trial.x + (trial.width - retrain.width) / 2, y  # under the trials it comes from
+    named.x, named.y = max(retrain.x + retrain.width + GAP_X, span - named.width), y
+    y += retrain.height + GAP_Y * 1.5
+    for node in (resample, decide, confirm):
         node.x, node.y = (span - node.width) / 2, y
         y += node.height + GAP_Y * 1.5
-    diagram.nodes += [left, right, trial, retrain, choose]
+    diagram.nodes += [left, right, trial, retrain, named, resample, decide, confirm]
     diagram.connect("comparison", "trial", exit=(0.5, 1.0), entry=(0.25, 0.0))
     diagram.connect("search", "trial", exit=(0.5, 1.0), entry=(0.75, 0.0))
     diagram.connect("trial", "retrain", exit=(0.5, 1.0), entry=(0.5, 0.0))
-    diagram.connect("retrain", "choose", exit=(0.5, 1.0), entry=(0.5, 0.0))
+    diagram.connect("retrain", "resample", exit=(0.5, 1.0), entry=(0.5, 0.0))
+    (nx, _), (ex, ey) = named.port(0.5, 1.0), resample.port(0.85, 0.0)  # down, left above resample, into its top
+    turns = [(nx, ey - GAP_Y * 0.75), (ex, ey - GAP_Y * 0.75)]
+    diagram.connect("named", "resample", exit=(0.5, 1.0), entry=(0.85, 0.0), waypoints=turns)
+    diagram.connect("resample", "gate", exit=(0.5, 1.0), entry=(0.5, 0.0))
+    diagram.connect("gate", "evaluate", exit=(0.5, 1.0), entry=(0.5, 0.0))
     return diagram
+
+
+def _range(bounds: Sequence[float]) -> str:
+    low, high = bounds
+    return f"{low:g}-{high:g}"
 
 
 # ---- segmentation logic ---------------------------------------------------------------------

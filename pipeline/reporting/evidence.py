@@ -3,9 +3,10 @@
 The chain is followed by links the stages record, never by "the latest run": the ``champion``
 and ``baseline`` aliases name model versions; a version's run is its ``evaluate-<model>`` run,
 whose parent is the ``evaluate`` run and whose ``training_run_id`` tag is the run that trained
-the network (a study run of ``optimize``, or the ``baseline`` run). The ``segment`` and
-``campaign`` runs are the ones tagged with the champion's version; the ``prepare`` run, the one
-tagged with its data md5.
+the network (a study run of ``optimize``, a recipe run of ``recipes``, or the ``baseline`` run).
+The ``segment`` and ``campaign`` runs are the ones tagged with the champion's version; the
+``prepare`` run, the one tagged with its data md5; the ``resample`` run, the one the ``evaluate``
+run names in its tag ``resample_run_id`` (the run whose gate it followed).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class EvidenceError(RuntimeError):
 
 @dataclass(frozen=True)
 class Study:
-    """One optimize study: its run (best configuration, budget, retrain summary) and its retrained seeds."""
+    """A configuration trained over seeds: an optimize study's run (best configuration, budget,
+    retrain summary) and its retrained seeds, or a recipe's run and its seed runs."""
 
     label: str
     run: Run
@@ -51,6 +53,11 @@ class Evidence:
     baseline_seed_runs: list[Run]
     comparison_run: Run
     studies: dict[str, Study]  # optimizer label or "search" -> study
+    recipes: dict[str, Study]  # the briefs' recipes: name -> its recipes run and seed runs
+    resample_run: Run
+    resampled: dict  # the resample run's comparison.json: design, gate, decision, every model's standing
+    folds: pd.DataFrame  # the resample run's folds.csv: one row per fold and model
+    ensemble_vs_single: dict  # the evaluate run's ensemble_vs_single.json: model -> metric -> values
     segment_run: Run
     segment_summary: dict
     segment_tables: dict[str, pd.DataFrame]
@@ -65,6 +72,10 @@ class Evidence:
     @property
     def champion(self) -> str:
         return self.evaluate_run.data.params["champion"]
+
+    def trained(self, name: str) -> Study | None:
+        """The study or recipe that trained network ``name`` (None for the baseline)."""
+        return self.studies.get(name) or self.recipes.get(name)
 
 
 def gather(registered_model: str, workdir: Path) -> Evidence:
@@ -86,15 +97,20 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
 
     baseline_run = client.get_run(_training_run_id(model_runs["baseline"]))
     studies: dict[str, Study] = {}
+    recipes: dict[str, Study] = {}
     parents: dict[str, Run] = {}
     for name, run in model_runs.items():
         if name == "baseline" or run.data.tags.get("kind") != "ann":
             continue
-        study_run = client.get_run(_training_run_id(run))
-        parent = client.get_run(_parent_id(study_run))
+        training_run = client.get_run(_training_run_id(run))
+        selected = int(training_run.data.metrics["selected_seed"])
+        if training_run.data.tags.get("stage") == "recipes":  # a recipe: its own run, one nested run per seed
+            recipes[name] = Study(name, training_run, _children(client, training_run), selected)
+            continue
+        parent = client.get_run(_parent_id(training_run))
         parents[parent.data.tags["study"]] = parent
-        seeds = [r for r in _children(client, study_run) if r.data.tags.get("kind") == "retrain"]
-        studies[name] = Study(name, study_run, seeds, int(study_run.data.metrics["selected_seed"]))
+        seeds = [r for r in _children(client, training_run) if r.data.tags.get("kind") == "retrain"]
+        studies[name] = Study(name, training_run, seeds, selected)
     missing = {"comparison", "search"} - parents.keys()
     if missing:
         raise EvidenceError(f"evaluate run {evaluate_run.info.run_id} has no candidate from the {missing} studies")
@@ -114,6 +130,7 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         f"no prepare run for data md5 {data_md5}",
     )
     baseline_seeds = _children(client, baseline_run)
+    resample_run = _resample_run(client, evaluate_run)
     evidence = Evidence(
         registered_model=registered_model,
         versions=versions,
@@ -123,6 +140,13 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         baseline_seed_runs=baseline_seeds,
         comparison_run=parents["comparison"],
         studies=studies,
+        recipes=recipes,
+        resample_run=resample_run,
+        resampled=json.loads(download(resample_run, "comparison.json", workdir / "comparison.json").read_text()),
+        folds=pd.read_csv(download(resample_run, "folds.csv", workdir / "folds.csv")),
+        ensemble_vs_single=json.loads(
+            download(evaluate_run, "ensemble_vs_single.json", workdir / "ensemble_vs_single.json").read_text()
+        ),
         segment_run=segment_run,
         segment_summary=segment_summary,
         segment_tables=segment_tables,
@@ -133,13 +157,29 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         profile=json.loads(download(prepare_run, "prepare.json", workdir / "prepare.json").read_text()),
         error_analysis=pd.read_csv(download(evaluate_run, "error_analysis.csv", workdir / "error_analysis.csv")),
     )
-    curve_runs = [*baseline_seeds, *(r for s in studies.values() for r in s.seed_runs)]
+    curve_runs = [*baseline_seeds, *(r for s in (*studies.values(), *recipes.values()) for r in s.seed_runs)]
     for run in curve_runs:
         evidence.histories[run.info.run_id] = {
             key: [m.value for m in sorted(client.get_metric_history(run.info.run_id, key), key=lambda m: m.step)]
             for key in ("train_loss", "val_loss")
         }
     return evidence
+
+
+def _resample_run(client: MlflowClient, evaluate_run: Run) -> Run:
+    """The ``resample`` run whose gate named this evaluation's champion (tag ``resample_run_id``)."""
+    try:
+        run_id = evaluate_run.data.tags["resample_run_id"]
+    except KeyError:
+        raise EvidenceError(
+            f"evaluate run {evaluate_run.info.run_id} does not name the resample run whose gate it followed "
+            "(tag resample_run_id): it predates this version of the pipeline; run `dvc repro`"
+        ) from None
+    run = client.get_run(run_id)
+    if run.data.params.get("champion") != evaluate_run.data.params["champion"]:
+        other = evaluate_run.info.run_id
+        raise EvidenceError(f"resample run {run_id} names another champion than evaluate run {other}")
+    return run
 
 
 def download(run: Run, artifact: str, destination: Path) -> Path:

@@ -7,6 +7,7 @@ noise") are computed here from those numbers, so the text changes when the resul
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from pipeline import figures
 from pipeline.config import Params
 from pipeline.data.schema import DataSchema
 from pipeline.reporting import diagrams, tables
-from pipeline.reporting.evidence import Evidence, download
+from pipeline.reporting.evidence import Evidence, Study, download
 from pipeline.tracking import registry
 
 TEMPLATE = "report.md.j2"
@@ -29,6 +30,7 @@ SUMMARY_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc",
 ARTIFACT_FIGURES = {
     "before_after.png": ("evaluate", "before_after.png"),
     "roc_pr_curves.png": ("evaluate", "roc_pr_curves.png"),
+    "forest.png": ("evaluate", "forest.png"),
     "reliability.png": ("evaluate", "reliability.png"),
     "convergence_tuned.png": ("comparison", "convergence.png"),
     "seeds_roc_auc.png": ("comparison", "seeds_roc_auc.png"),
@@ -59,6 +61,7 @@ def render(params: Params, evidence: Evidence, workdir: Path) -> str:
     document_dir = cfg.document.parent
     images = _artifact_figures(evidence, cfg.figures, document_dir)
     images["loss_curves.png"] = _loss_figure(evidence, cfg.figures, document_dir)
+    images["recipes_loss_curves.png"] = _recipes_loss_figure(evidence, cfg.figures, document_dir)
     images |= _diagrams(params, evidence, workdir, document_dir)
     built = _tables(params, evidence)
     environment = jinja2.Environment(
@@ -83,6 +86,12 @@ def _tables(params: Params, evidence: Evidence) -> dict[str, tables.Table]:
     actions = {spec.name: spec.action for spec in params.segment.segments.values()}
     built = [
         tables.provenance(evidence),
+        tables.gate(evidence),
+        tables.resampled(evidence),
+        tables.recipes(evidence),
+        tables.recipes_vs_tuned(evidence),
+        tables.confirmation(evidence),
+        tables.ensemble(evidence),
         tables.splits(evidence),
         tables.customer_base(evidence, params.report.profile_columns),
         tables.baseline_validation(evidence),
@@ -90,7 +99,7 @@ def _tables(params: Params, evidence: Evidence) -> dict[str, tables.Table]:
         tables.optimizers(evidence),
         tables.search_configuration(evidence),
         tables.before_after(evidence),
-        tables.paired(evidence),
+        *([tables.paired(evidence)] if evidence.champion != tables.BASELINE else []),
         tables.models_on_test(evidence),
         tables.calibration(evidence),
         tables.errors(evidence),
@@ -133,6 +142,113 @@ def campaign_facts(params: Params, evidence: Evidence) -> dict:
     }
 
 
+def _sign(low: float, high: float, lower_is_better: bool) -> int:
+    """1: the interval says better, -1: worse, 0: it contains zero."""
+    better, worse = (high < 0, low > 0) if lower_is_better else (low > 0, high < 0)
+    return 1 if better else -1 if worse else 0
+
+
+def resampled_facts(evidence: Evidence) -> dict:
+    """The answer the gate gave on resampled development data, and what the test split says of it."""
+    r = evidence.resampled
+    key, alpha, lower = r["gate"]["criterion"], r["gate"]["alpha"], r["gate"]["lower_is_better"]
+    models = r["models"]
+    champion = r["champion"]
+    challengers = [n for n in tables.resampled_order(evidence) if n != tables.BASELINE]
+    networks = [n for n in challengers if models[n]["kind"] == "ann"]
+    references = [n for n in challengers if models[n]["kind"] != "ann"]
+
+    def versus(name: str) -> dict:
+        c = models[name]["vs_baseline"][key]
+        significant = c["p_holm"] < alpha
+        return c | {"sign": _sign(c["low"], c["high"], lower) if significant else 0, "significant": significant}
+
+    def on_test(name: str) -> dict | None:
+        run = evidence.model_runs.get(name)
+        if run is None or f"diff_{key}" not in run.data.metrics:
+            return None
+        m = run.data.metrics
+        low, high = m[f"diff_{key}_low"], m[f"diff_{key}_high"]
+        return {"value": m[f"diff_{key}"], "low": low, "high": high, "sign": _sign(low, high, lower)}
+
+    blend = None
+    if tables.BLEND in models:
+        rival = "gradient_boosting" if "gradient_boosting" in models else None
+        blend = {
+            "name": tables.BLEND,
+            "mean": models[tables.BLEND]["mean"][key],
+            "versus": versus(tables.BLEND),
+            "champion": _pair(evidence, tables.BLEND, champion, key, lower) if champion != tables.BASELINE else None,
+            "trees": _pair(evidence, tables.BLEND, rival, key, lower) if rival else None,
+            "trees_mean": models[rival]["mean"][key] if rival else None,
+        }
+    return {
+        "criterion": key,
+        "label": tables.LABELS[key].lower(),
+        "lower_is_better": lower,
+        "alpha": alpha,
+        "design": r["design"],
+        "n_folds": r["design"]["repeats"] * r["design"]["folds"],
+        "champion": champion,
+        "reason": r["reason"],
+        "qualified": r["qualified"],
+        "family": len(challengers),
+        "metrics": len(tables.FOLD_METRICS),
+        "networks": networks,
+        "references": references,
+        "mean": {n: m["mean"][key] for n, m in models.items()},
+        "versus": {n: versus(n) for n in challengers},
+        "better": [n for n in networks if versus(n)["sign"] > 0],
+        "worse": [n for n in networks if versus(n)["sign"] < 0],
+        "references_better": [n for n in references if versus(n)["sign"] > 0],
+        "cost": {n: m["cost"] for n, m in models.items()},
+        "blend": blend,
+        "test": {n: on_test(n) for n in challengers},
+        "test_value": {n: run.data.metrics[f"test_{key}"] for n, run in evidence.model_runs.items()},
+        "test_better": [n for n in networks if (t := on_test(n)) and t["sign"] > 0],
+        "test_worse": [n for n in networks if (t := on_test(n)) and t["sign"] < 0],
+    }
+
+
+def _pair(evidence: Evidence, model: str, other: str, key: str, lower: bool) -> dict:
+    c = tables.resampled_difference(evidence, model, other, key)
+    return {"mean": c.mean, "low": c.low, "high": c.high, "sign": _sign(c.low, c.high, lower)}
+
+
+def recipe_facts(evidence: Evidence) -> list[dict]:
+    """Per recipe: its standing against the baseline, and what tuning its counterpart added."""
+    r = evidence.resampled
+    key, lower, alpha = r["gate"]["criterion"], r["gate"]["lower_is_better"], r["gate"]["alpha"]
+    out = []
+    for name in evidence.recipes:
+        c = r["models"][name]["vs_baseline"][key]
+        other = tables.counterpart(evidence, name)
+        params, base = evidence.recipes[name].run.data.params, evidence.baseline_run.data.params
+        changed = sorted(k.split(".")[0] for k, v in base.items() if k in params and params[k] != v)
+        out.append(
+            {
+                "changes": list(dict.fromkeys(changed)),  # which of model, optimizer, training differ from the baseline
+                "name": name,
+                "mean": r["models"][name]["mean"][key],
+                "versus": c,
+                "sign": _sign(c["low"], c["high"], lower) if c["p_holm"] < alpha else 0,
+                "counterpart": other,
+                "counterpart_mean": r["models"][other]["mean"][key] if other else None,
+                "added": _pair(evidence, other, name, key, lower) if other else None,
+                "optimizer": evidence.recipes[name].run.data.params["optimizer"],
+            }
+        )
+    return out
+
+
+def ensemble_facts(evidence: Evidence) -> dict:
+    """Per model: is the seed ensemble better than a single seed model on test (log loss, ROC-AUC)?"""
+    return {
+        name: {m: v | {"sign": _sign(v["low"], v["high"], m in ("log_loss", "brier"))} for m, v in by_metric.items()}
+        for name, by_metric in evidence.ensemble_vs_single.items()
+    }
+
+
 def facts(params: Params, evidence: Evidence) -> dict:
     """The numbers and judgements the narrative needs, computed from the runs."""
     champion = evidence.champion
@@ -156,6 +272,9 @@ def facts(params: Params, evidence: Evidence) -> dict:
     reached = evidence.segment_summary["churners_reached_test"]
     baseline_curve = tables.curve_summary(evidence.histories[tables.selected_baseline_run(evidence).info.run_id])
     return {
+        "resampled": resampled_facts(evidence),
+        "recipes": recipe_facts(evidence),
+        "ensemble": ensemble_facts(evidence),
         "campaign": campaign_facts(params, evidence),
         "champion": champion,
         "champion_version": evidence.versions[registry.CHAMPION].version,
@@ -176,7 +295,7 @@ def facts(params: Params, evidence: Evidence) -> dict:
         "val_loss": {
             "baseline": evidence.baseline_run.data.metrics["val_log_loss_mean"],
             "champion": (
-                evidence.studies[champion].run if champion in evidence.studies else evidence.baseline_run
+                trained.run if (trained := evidence.trained(champion)) else evidence.baseline_run
             ).data.metrics["val_log_loss_mean"],
             "best_optimizer": best_optimizer,
             "best_optimizer_value": val_loss[best_optimizer],
@@ -245,11 +364,23 @@ def _artifact_figures(evidence: Evidence, folder: Path, document_dir: Path) -> d
 
 def _loss_figure(evidence: Evidence, folder: Path, document_dir: Path) -> Figure:
     """Validation loss per epoch, mean over the seeds: the baseline against each tuned study."""
+    return _convergence(evidence, evidence.studies, "Validation loss per epoch: baseline and every tuned study",
+                        folder / "loss_curves.png", document_dir)  # fmt: skip
+
+
+def _recipes_loss_figure(evidence: Evidence, folder: Path, document_dir: Path) -> Figure:
+    """Validation loss per epoch, mean over the seeds: the baseline against each of the briefs' recipes."""
+    return _convergence(evidence, evidence.recipes, "Validation loss per epoch: baseline and the briefs' recipes",
+                        folder / "recipes_loss_curves.png", document_dir)  # fmt: skip
+
+
+def _convergence(
+    evidence: Evidence, trained: Mapping[str, Study], title: str, path: Path, document_dir: Path
+) -> Figure:
     curves = {"baseline": [evidence.histories[r.info.run_id]["val_loss"] for r in evidence.baseline_seed_runs]}
-    for name, study in evidence.studies.items():
+    for name, study in trained.items():
         curves[name] = [evidence.histories[r.info.run_id]["val_loss"] for r in study.seed_runs]
-    fig = figures.convergence(curves, "Validation loss per epoch: baseline and every tuned study")
-    path = folder / "loss_curves.png"
+    fig = figures.convergence(curves, title)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     figures.close(fig)
@@ -259,13 +390,18 @@ def _loss_figure(evidence: Evidence, folder: Path, document_dir: Path) -> Figure
 def _diagrams(params: Params, evidence: Evidence, workdir: Path, document_dir: Path) -> dict[str, Figure]:
     cfg = params.report
     champion = evidence.champion
+
+    def title(alias: str) -> str:  # the served model averages its seeds: the diagram shows one of them
+        version = evidence.versions[alias]
+        return f"(version {version.version}; one of {version.tags['seeds']} seed models)"
+
     models = {
-        f"Baseline (version {evidence.versions[registry.BASELINE].version})": _keras_model(
+        f"Baseline {title(registry.BASELINE)}": _keras_model(
             tables.selected_baseline_run(evidence), workdir / "baseline"
         ),
-        f"Champion: {champion} (version {evidence.versions[registry.CHAMPION].version})": _keras_model(
-            evidence.studies[champion].selected_run()
-            if champion in evidence.studies
+        f"Champion: {champion} {title(registry.CHAMPION)}": _keras_model(
+            trained.selected_run()
+            if (trained := evidence.trained(champion))
             else tables.selected_baseline_run(evidence),
             workdir / "champion",
         ),

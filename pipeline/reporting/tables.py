@@ -1,7 +1,9 @@
 """The report's tables, built from the gathered evidence. Pure: no MLflow calls, no files.
 
 Every table carries an id (``<!-- table: id -->`` above it in the Markdown), so a test can
-re-read the registry and check each number of each table.
+re-read the registry and check each number of each table. The one computation: differences
+between two challengers over the resampling folds (``resampled_difference``), by the same
+corrected resampled t-test the resample stage uses against the baseline.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from dataclasses import dataclass
 import pandas as pd
 from mlflow.entities import Run
 
+from pipeline.evaluation.resampled import Comparison, corrected_t_test
 from pipeline.reporting.evidence import Evidence
 
 TEST_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier", "ece")
+PAIRED_METRICS = ("log_loss", "brier", "roc_auc", "pr_auc", "f1")  # champion minus baseline on test, paired
 VALIDATION_METRICS = ("log_loss", "roc_auc", "pr_auc", "f1", "accuracy", "precision", "recall", "best_epoch")
 LABELS = {
     "accuracy": "Accuracy",
@@ -28,6 +32,7 @@ LABELS = {
     "brier": "Brier score",
     "ece": "Expected calibration error",
     "best_epoch": "Best epoch",
+    "macro_f1": "Macro-F1",
 }
 
 
@@ -136,7 +141,8 @@ def curve_summary(history: dict[str, list[float]]) -> dict[str, float]:
 
 def convergence(evidence: Evidence) -> Table:
     """Per model (its representative seed): epochs run, best epoch, the loss there and at the end."""
-    runs = {"baseline": selected_baseline_run(evidence), **{k: s.selected_run() for k, s in evidence.studies.items()}}
+    trained = {**evidence.studies, **evidence.recipes}
+    runs = {"baseline": selected_baseline_run(evidence), **{k: s.selected_run() for k, s in trained.items()}}
     rows = []
     for name, run in runs.items():
         c = curve_summary(evidence.histories[run.info.run_id])
@@ -226,7 +232,7 @@ def before_after(evidence: Evidence) -> Table:
 
 def paired(evidence: Evidence) -> Table:
     champ = evidence.model_runs[evidence.champion]
-    rows = [[LABELS[k], paired_difference(champ, k)] for k in ("roc_auc", "f1")]
+    rows = [[LABELS[k], paired_difference(champ, k)] for k in PAIRED_METRICS]
     return Table("paired", ["Test metric", "Champion minus baseline, paired bootstrap [95 % CI]"], rows)
 
 
@@ -515,3 +521,234 @@ def campaign_sensitivity(evidence: Evidence) -> Table:
         ])  # fmt: skip
     header = ["Success rate", *(f"Contact cost {c:g}" for c in costs)]
     return Table("campaign_sensitivity", header, rows)
+
+
+# ---- the resampled comparison (the resample run's comparison.json and folds.csv) ---------------
+FOLD_METRICS = ("log_loss", "roc_auc", "pr_auc", "brier", "f1", "macro_f1")  # the resampled metrics, in order
+BASELINE = "baseline"
+BLEND = "blend_baseline_gb"  # the resample stage's blend: mean of the Platt-calibrated baseline and gradient boosting
+
+
+def p_value(p: float) -> str:
+    """A p-value to three significant digits (``1`` when Holm's adjustment caps it)."""
+    return "n/a" if p is None or math.isnan(p) else f"{p:.3g}"
+
+
+def updates(cost: float | None) -> str:
+    return "n/a" if cost is None else f"{cost:,.0f}"
+
+
+def criterion(evidence: Evidence) -> str:
+    return evidence.resampled["gate"]["criterion"]
+
+
+def lower_is_better(evidence: Evidence) -> bool:
+    return evidence.resampled["gate"]["lower_is_better"]
+
+
+def resampled_order(evidence: Evidence) -> list[str]:
+    """The baseline, then the networks best first in the gate's criterion, then the references."""
+    models, key = evidence.resampled["models"], criterion(evidence)
+    sign = 1.0 if lower_is_better(evidence) else -1.0
+
+    def ranked(kind: str) -> list[str]:
+        names = [n for n, m in models.items() if m["kind"] == kind and n != BASELINE]
+        return sorted(names, key=lambda n: (sign * models[n]["mean"][key], n))
+
+    return [BASELINE, *ranked("ann"), *ranked("reference")]
+
+
+def standing(evidence: Evidence, name: str) -> str:
+    """Whether a model passed the gate's first test (a significant improvement on the baseline)."""
+    if name == BASELINE:
+        return "the reference point"
+    if evidence.resampled["models"][name]["kind"] != "ann":
+        return "reference: cannot be champion"
+    return "yes" if name in evidence.resampled["qualified"] else "no"
+
+
+def resampled(evidence: Evidence) -> Table:
+    """Every model on the resampling folds: its mean metrics, its difference from the baseline in
+    the gate's criterion (corrected resampled t interval, Holm-adjusted p), its cost and standing."""
+    models, key = evidence.resampled["models"], criterion(evidence)
+    rows = []
+    for name in resampled_order(evidence):
+        model = models[name]
+        versus = model["vs_baseline"].get(key)
+        rows.append(
+            [
+                model_label(evidence, name),
+                "network" if model["kind"] == "ann" else "reference",
+                *(num(model["mean"][m], 4) for m in FOLD_METRICS),
+                "n/a" if versus is None else signed_interval(versus["mean"], versus["low"], versus["high"]),
+                "n/a" if versus is None else p_value(versus["p_holm"]),
+                updates(model["cost"]),
+                standing(evidence, name),
+            ]
+        )
+    header = [
+        "Model",
+        "Kind",
+        *(LABELS[m] for m in FOLD_METRICS),
+        f"{LABELS[key]} minus baseline [95 % CI]",
+        "Holm-adjusted p",
+        "Cost (parameter updates)",
+        "Significantly better than the baseline",
+    ]
+    return Table("resampled", header, rows)
+
+
+def gate(evidence: Evidence) -> Table:
+    """The gate's rule and its outcome, as the resample run recorded them."""
+    r = evidence.resampled
+    design, rule = r["design"], r["gate"]
+    family = len(r["models"]) - 1
+    rows = [
+        ["Criterion", f"{LABELS[rule['criterion']]}, mean over the held-out folds"
+         f" ({'lower' if rule['lower_is_better'] else 'higher'} is better)"],
+        ["Significance level (alpha)", f"{rule['alpha']:g}"],
+        ["Resampling", f"{design['repeats']} repeats x {design['folds']} folds"],
+        ["Rows per fold: training, held out", f"{design['training_rows']:,.0f}, {design['held_rows']:,.0f}"],
+        ["Comparisons with the baseline (Holm's family, per metric)", str(family)],
+        ["Networks significantly better than the baseline", ", ".join(r["qualified"]) or "none"],
+        ["Of those, not significantly worse than the best", ", ".join(r["tied_with_best"]) or "none"],
+        ["Champion", r["champion"]],
+    ]  # fmt: skip
+    return Table("gate", ["Gate", "Value"], rows)
+
+
+def resampled_difference(evidence: Evidence, model: str, other: str, metric: str) -> Comparison:
+    """``model`` minus ``other`` over the resampling folds, by the corrected resampled t-test
+    (unadjusted: a comparison outside the gate's Holm family)."""
+    table = evidence.folds.pivot(index="index", columns="model", values=metric)
+    design = evidence.resampled["design"]
+    return corrected_t_test(
+        (table[model] - table[other]).to_numpy(),
+        int(design["training_rows"]),
+        int(design["held_rows"]),
+        design["confidence"],
+    )
+
+
+def counterpart(evidence: Evidence, recipe: str) -> str | None:
+    """The tuned study a recipe is measured against: the full search if the recipe changes the
+    baseline's architecture, else the comparison study of its own optimizer (None if there is none)."""
+    params, base = evidence.recipes[recipe].run.data.params, evidence.baseline_run.data.params
+    if any(params.get(k) != v for k, v in base.items() if k.startswith("model.")):
+        return "search" if "search" in evidence.studies else None
+    name = params["optimizer"]
+    return name if name in evidence.studies else None
+
+
+def recipes(evidence: Evidence) -> Table:
+    """What each of the briefs' recipes is, and how it did on validation over the seeds."""
+    rows = []
+    for name, recipe in evidence.recipes.items():
+        p, m = recipe.run.data.params, recipe.run.data.metrics
+        rows.append(
+            [
+                name,
+                p["model.hidden_units"],
+                p["model.dropout"],
+                p["model.batch_norm"],
+                _hyperparameters(p, ""),
+                p["training.batch_size"],
+                _value(p["training.early_stopping_patience"]),
+                _mean_sd(m, "log_loss"),
+                num(m["val_best_epoch_mean"], 1),
+            ]
+        )
+    header = [
+        "Recipe",
+        "Hidden units",
+        "Dropout",
+        "Batch normalization",
+        "Optimizer",
+        "Batch size",
+        "Early stopping patience",
+        "Val. log loss, mean ± sd over seeds",
+        "Best epoch (mean)",
+    ]
+    return Table("recipes", header, rows)
+
+
+def recipes_vs_tuned(evidence: Evidence) -> Table:
+    """Each recipe on the resampling folds, against the baseline and against its tuned counterpart."""
+    models, key = evidence.resampled["models"], criterion(evidence)
+    rows = []
+    for name in evidence.recipes:
+        versus = models[name]["vs_baseline"][key]
+        other = counterpart(evidence, name)
+        row = [
+            name,
+            num(models[name]["mean"][key], 4),
+            signed_interval(versus["mean"], versus["low"], versus["high"]),
+            p_value(versus["p_holm"]),
+        ]
+        if other is None:
+            row += ["none", "n/a", "n/a"]
+        else:
+            added = resampled_difference(evidence, other, name, key)
+            row += [other, num(models[other]["mean"][key], 4), signed_interval(added.mean, added.low, added.high)]
+        rows.append(row)
+    label = LABELS[key]
+    header = [
+        "Recipe",
+        f"Resampled {label.lower()}",
+        "Minus baseline [95 % CI]",
+        "Holm-adjusted p",
+        "Tuned counterpart",
+        f"Its resampled {label.lower()}",
+        "Tuned minus recipe [95 % CI, unadjusted]",
+    ]
+    return Table("recipes_vs_tuned", header, rows)
+
+
+def confirmation(evidence: Evidence) -> Table:
+    """Each model's difference from the baseline in the gate's criterion: resampled development
+    data (which decided) against the test split (which confirms)."""
+    models, key = evidence.resampled["models"], criterion(evidence)
+    rows = []
+    for name in resampled_order(evidence)[1:]:
+        versus = models[name]["vs_baseline"][key]
+        run = evidence.model_runs.get(name)
+        rows.append(
+            [
+                model_label(evidence, name),
+                signed_interval(versus["mean"], versus["low"], versus["high"]),
+                p_value(versus["p_holm"]),
+                "not scored on test" if run is None else paired_difference(run, key),
+            ]
+        )
+    header = [
+        "Model",
+        f"Resampled: {LABELS[key].lower()} minus baseline [95 % CI]",
+        "Holm-adjusted p",
+        f"Test: {LABELS[key].lower()} minus baseline [paired bootstrap 95 % CI]",
+    ]
+    return Table("confirmation", header, rows)
+
+
+def ensemble(evidence: Evidence) -> Table:
+    """Single seed models against their average, on test, raw probabilities (the evaluate run's
+    ensemble_vs_single.json)."""
+    rows = []
+    for name, by_metric in evidence.ensemble_vs_single.items():
+        for metric, v in by_metric.items():
+            rows.append(
+                [
+                    model_label(evidence, name),
+                    LABELS[metric],
+                    f"{v['single_mean']:.4f} ± {v['single_std']:.4f}",
+                    num(v["ensemble"], 4),
+                    signed_interval(v["diff"], v["low"], v["high"]),
+                ]
+            )
+    header = [
+        "Model",
+        "Test metric (raw probabilities)",
+        "Single model, mean ± sd over seeds",
+        "Seed ensemble",
+        "Ensemble minus single [paired bootstrap 95 % CI]",
+    ]
+    return Table("ensemble", header, rows)

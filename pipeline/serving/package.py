@@ -139,16 +139,24 @@ def log_pyfunc(
     name: str,
     schema: DataSchema,
     preprocessor: Path,
-    keras_model: Path,
+    keras_models: list[Path],
     decision: Decision,
     input_example: pd.DataFrame,
     segmentation: SegmentConfig,
     background: pd.DataFrame,
 ) -> ModelInfo:
     """Log the model into the active run; it loads anywhere ``pipeline`` is not installed.
+    ``keras_models``: the seed models it averages, logged as one directory under their file names.
     ``background``: raw training records that SHAP reasons are computed against."""
+    names = [Path(path).name for path in keras_models]
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"need one or more .keras files with distinct names, got {names}")
     modules = served_modules()
     with tempfile.TemporaryDirectory() as tmp:
+        models = Path(tmp) / "keras_models"
+        models.mkdir()
+        for path in keras_models:
+            shutil.copy2(path, models / Path(path).name)
         (Path(tmp) / "schema.json").write_text(schema.to_json())
         (Path(tmp) / DECISION_FILE).write_text(decision.to_json())
         (Path(tmp) / SEGMENTS_FILE).write_text(segmentation.model_dump_json(indent=2))
@@ -159,7 +167,7 @@ def log_pyfunc(
             artifacts={
                 "schema": str(Path(tmp) / "schema.json"),
                 "preprocessor": str(preprocessor),
-                "keras_model": str(keras_model),
+                "keras_models": str(models),
                 "decision": str(Path(tmp) / DECISION_FILE),
                 "segmentation": str(Path(tmp) / SEGMENTS_FILE),
                 "background": str(Path(tmp) / BACKGROUND_FILE),

@@ -1,7 +1,7 @@
 """The MLflow pyfunc model: raw customer records (DataFrame or JSON) in, scores out.
 
 Logged as *models from code* (``serving/model_code.py``), so the saved model holds
-source code, JSON and a ``.keras`` file, and no pickle.
+source code, JSON and ``.keras`` files (one per seed), and no pickle.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class ChurnModel(mlflow.pyfunc.PythonModel):
         self.scorer = Scorer.from_files(
             files["schema"],
             files["preprocessor"],
-            files["keras_model"],
+            files["keras_models"],  # a directory: the seed models, averaged
             files["decision"],
             files.get("segmentation"),
             files.get("background"),

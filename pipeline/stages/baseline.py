@@ -8,17 +8,19 @@ parent MLflow run ``baseline`` with one nested run per seed.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import mlflow
 
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5
 from pipeline.io import write_json
+from pipeline.model.config import Candidate
 from pipeline.tracking import runs, store
 from pipeline.training import store as model_store
 from pipeline.training.curves import write_curves
-from pipeline.training.job import load_training_data
-from pipeline.training.seeds import train_over_seeds
+from pipeline.training.job import TrainingData, load_training_data
+from pipeline.training.seeds import SeedResults, train_over_seeds
 
 log = logging.getLogger(__name__)
 
@@ -26,30 +28,31 @@ log = logging.getLogger(__name__)
 def run(params: Params) -> None:
     paths, cfg = params.paths, params.baseline
     data = load_training_data(paths)
-    md5 = data_md5(paths)
-    directory = paths.models / "baseline"
-
     store.configure(params.tracking.experiment)
-    tags = store.run_tags("baseline", md5, optimizer=cfg.candidate.optimizer.name, study="baseline")
-    with mlflow.start_run(run_name="baseline", tags=tags) as parent:
-        mlflow.log_params({**cfg.candidate.flat_params(), "seeds": cfg.seeds, "threshold": cfg.threshold})
-        results = train_over_seeds("baseline", cfg.candidate, data, cfg.seeds, cfg.threshold)
-        model_store.save(directory, results)
-        write_json(paths.training_runs("baseline"), {"baseline": parent.info.run_id})
-        for trained in results.runs:
-            log.info("baseline seed %d: %s", trained.seed, _brief(trained.val_metrics))
-            runs.log_trained_model(
-                parent.info.run_id,
-                f"baseline-seed-{trained.seed}",
-                trained,
-                directory / f"seed-{trained.seed}.keras",
-                tags,
-            )
-            write_curves(paths.plots / "baseline" / f"seed-{trained.seed}.csv", trained.history)
-        summary = results.summary()
-        mlflow.log_metrics({**summary, "selected_seed": results.selected.seed})
+    results, run_id = train_and_log("baseline", cfg.candidate, params, data, paths.models / "baseline", "baseline")
+    for trained in results.runs:
+        write_curves(paths.plots / "baseline" / f"seed-{trained.seed}.csv", trained.history)
+    write_json(paths.training_runs("baseline"), {"baseline": run_id})
+    write_json(paths.metrics / "baseline.json", {"selected_seed": results.selected.seed, **results.summary()})
 
-    write_json(paths.metrics / "baseline.json", {"selected_seed": results.selected.seed, **summary})
+
+def train_and_log(
+    name: str, candidate: Candidate, params: Params, data: TrainingData, directory: Path, study: str
+) -> tuple[SeedResults, str]:
+    """One named configuration over the baseline's seeds, saved to ``directory`` and logged as a
+    parent run with one nested run per seed; returns the results and the parent run's id."""
+    cfg = params.baseline
+    tags = store.run_tags(study, data_md5(params.paths), optimizer=candidate.optimizer.name, study=name)
+    with mlflow.start_run(run_name=name, tags=tags) as parent:
+        mlflow.log_params({**candidate.flat_params(), "seeds": cfg.seeds, "threshold": cfg.threshold})
+        results = train_over_seeds(name, candidate, data, cfg.seeds, cfg.threshold)
+        model_store.save(directory, results)
+        for trained in results.runs:
+            log.info("%s seed %d: %s", name, trained.seed, _brief(trained.val_metrics))
+            model_path = directory / f"seed-{trained.seed}.keras"
+            runs.log_trained_model(parent.info.run_id, f"{name}-seed-{trained.seed}", trained, model_path, tags)
+        mlflow.log_metrics({**results.summary(), "selected_seed": results.selected.seed})
+    return results, parent.info.run_id
 
 
 def _brief(val_metrics: dict[str, float]) -> str:

@@ -1,27 +1,28 @@
 """``evaluate``: the only stage that reads the test split.
 
-Fits each model's decision (calibration, threshold) on validation, picks the champion on
-validation, then scores every model once on test with bootstrap intervals, next to two
-scikit-learn reference models. Registers the champion and the baseline as pyfunc models.
+Serves each network configuration as the average of its seed models' probabilities, fits
+that ensemble's decision (calibration, threshold) on validation, takes the champion the
+``resample`` stage's gate named on development data, then scores every model once on test
+with bootstrap intervals, next to the scikit-learn reference models. Registers the champion
+and the baseline as pyfunc models. The test split decides nothing.
 """
 
 from __future__ import annotations
 
 import logging
 
-import keras
 import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 
 from pipeline import figures
-from pipeline.config import EvaluateConfig, Params
+from pipeline.config import Params
 from pipeline.data.prepared import data_md5
 from pipeline.data.schema import DataSchema
-from pipeline.evaluation import compare, errors, metrics, reference
+from pipeline.evaluation import bootstrap, compare, ensemble, errors, metrics, reference
 from pipeline.evaluation.compare import ModelResult
-from pipeline.features.encoded import load_split
+from pipeline.features.encoded import Split, load_split
 from pipeline.features.preprocessing import Preprocessor
 from pipeline.io import read_json, write_atomic, write_json
 from pipeline.segmentation import campaign
@@ -29,10 +30,13 @@ from pipeline.serving.package import log_pyfunc
 from pipeline.serving.scorer import Decision
 from pipeline.tracking import registry, runs, store
 from pipeline.training import store as model_store
+from pipeline.training.job import predict
 from pipeline.training.store import StoredCandidate
 
 log = logging.getLogger(__name__)
 KEY_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
+MODEL_GROUPS = ("baseline", "recipes", "candidates")
+TRAINING_STAGES = ("baseline", "recipes", "optimize")
 
 
 def run(params: Params) -> None:
@@ -42,29 +46,20 @@ def run(params: Params) -> None:
     train = load_split(paths, "train", schema, pre)
     validation = load_split(paths, "validation", schema, pre)
     test = load_split(paths, "test", schema, pre)  # the first and only read of the test split
-    md5 = data_md5(paths)
+    gated = read_json(paths.reports / "resample" / "comparison.json")
+    champion = gated["champion"]  # named on development data by the gate, before any test row is read
 
-    stored = {"baseline": model_store.load(paths.models / "baseline")}
-    for directory in sorted((paths.models / "candidates").iterdir()):
-        stored[directory.name] = model_store.load(directory)
-
-    seg = params.segment
-    monthly = validation.frame[seg.value_column].to_numpy("float64")
-    contact_value = campaign.net_value(validation.y, monthly, seg.campaign, seg.horizon_months)
-    results: dict[str, ModelResult] = {}
-    for name, candidate in stored.items():
-        model = candidate.load_model()
-        p_val, p_test = _predict(model, validation.x), _predict(model, test.x)
-        results[name] = compare.fit_decision(name, "ann", cfg, validation.y, p_val, p_test, contact_value)
-    for name, estimator in reference.fit_reference_models(train.x, train.y, cfg.reference_seed).items():
-        p_val, p_test = reference.probabilities(estimator, validation.x), reference.probabilities(estimator, test.x)
-        results[name] = compare.fit_decision(name, "reference", cfg, validation.y, p_val, p_test, contact_value)
-
-    trained_by = {**read_json(paths.training_runs("baseline")), **read_json(paths.training_runs("optimize"))}
-    summaries = {name: c.summary for name, c in stored.items()}
-    champion = compare.select_champion(summaries, cfg.champion_criterion, cfg.criterion_lower_is_better)
+    stored = {c.name: c for c in model_store.load_all(paths.models, MODEL_GROUPS)}
+    seed_probabilities = {name: _seed_probabilities(c, validation.x, test.x) for name, c in stored.items()}
+    seeds_test = {name: p_test for name, (_, p_test) in seed_probabilities.items()}
+    results = _decisions(params, seed_probabilities, train, validation, test)
     compare.score_on_test(results, test.y, cfg)
-    log.info("champion on validation (%s): %s", cfg.champion_criterion, champion)
+    indices = bootstrap.resample_indices(len(test.y), cfg.bootstrap.resamples, cfg.bootstrap.seed)
+    ensembles = {
+        name: ensemble.single_vs_ensemble(test.y, seeds_test[name], indices, cfg.bootstrap.confidence)
+        for name in dict.fromkeys(("baseline", champion))
+    }
+    log.info("champion (the gate, on resampled development data): %s", champion)
 
     breakdown = errors.error_breakdown(
         test.frame,
@@ -73,51 +68,82 @@ def run(params: Params) -> None:
         cfg.error_analysis.columns,
         cfg.error_analysis.bands,
     )
-    report_dir, plot_dir = paths.reports / "evaluate", paths.plots / "evaluate"
-    write_atomic(report_dir / "error_analysis.csv", lambda tmp: breakdown.to_csv(tmp, index=False))
+    write_atomic(paths.reports / "evaluate" / "error_analysis.csv", lambda tmp: breakdown.to_csv(tmp, index=False))
+    write_json(paths.reports / "evaluate" / "ensemble_vs_single.json", ensembles)
+    versions = _log(params, schema, stored, results, gated, test, train, validation, data_md5(paths))
+    write_json(paths.metrics / "evaluate.json", _metrics_file(results, champion, versions, ensembles, gated))
 
+
+def _seed_probabilities(stored: StoredCandidate, *xs: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every seed model's raw probabilities on each of ``xs``, [seeds, rows] each."""
+    models = stored.load_models()
+    return tuple(np.stack([predict(model, x) for model in models]) for x in xs)
+
+
+def _decisions(
+    params: Params,
+    seed_probabilities: dict[str, tuple[np.ndarray, np.ndarray]],
+    train: Split,
+    validation: Split,
+    test: Split,
+) -> dict[str, ModelResult]:
+    """Each network as the ensemble of its seeds and each reference, with its decision fitted on validation."""
+    cfg, seg = params.evaluate, params.segment
+    monthly = validation.frame[seg.value_column].to_numpy("float64")
+    contact_value = campaign.net_value(validation.y, monthly, seg.campaign, seg.horizon_months)
+    results: dict[str, ModelResult] = {}
+    for name, (seeds_val, seeds_test) in seed_probabilities.items():
+        p_val, p_test = seeds_val.mean(axis=0), seeds_test.mean(axis=0)
+        results[name] = compare.fit_decision(name, "ann", cfg, validation.y, p_val, p_test, contact_value)
+    for name, estimator in reference.fit_reference_models(train.x, train.y, cfg.reference_seed).items():
+        p_val, p_test = reference.probabilities(estimator, validation.x), reference.probabilities(estimator, test.x)
+        results[name] = compare.fit_decision(name, "reference", cfg, validation.y, p_val, p_test, contact_value)
+    return results
+
+
+def _log(
+    params: Params,
+    schema: DataSchema,
+    stored: dict[str, StoredCandidate],
+    results: dict[str, ModelResult],
+    gated: dict,
+    test: Split,
+    train: Split,
+    validation: Split,
+    md5: str,
+) -> dict[str, ModelVersion]:
+    """The parent run with the figures, a nested run per model, and the two registered versions."""
+    paths, cfg, champion = params.paths, params.evaluate, gated["champion"]
+    trained_by = {k: v for stage in TRAINING_STAGES for k, v in read_json(paths.training_runs(stage)).items()}
     store.configure(params.tracking.experiment)
     tags = store.run_tags("evaluate", md5)
-    with mlflow.start_run(run_name="evaluate", tags=tags) as parent:
+    resample_run = {"resample_run_id": read_json(paths.training_runs("resample"))["resample"]}  # the gate it follows
+    with mlflow.start_run(run_name="evaluate", tags={**tags, **resample_run}) as parent:
         mlflow.log_params(
             {
                 "champion": champion,
-                "champion_criterion": cfg.champion_criterion,
+                "champion_criterion": f"resampled {gated['gate']['criterion']}",
                 "threshold_rule": cfg.threshold.rule,
                 "bootstrap_resamples": cfg.bootstrap.resamples,
             }
         )
-        runs.save_and_log_figures(parent.info.run_id, _figures(results, champion, test.y, cfg.ece_bins), plot_dir)
-        mlflow.log_artifact(str(report_dir / "error_analysis.csv"))
+        figs = _figures(results, champion, gated, test.y, cfg.ece_bins)
+        runs.save_and_log_figures(parent.info.run_id, figs, paths.plots / "evaluate")
+        mlflow.log_artifact(str(paths.reports / "evaluate" / "error_analysis.csv"))
+        mlflow.log_artifact(str(paths.reports / "evaluate" / "ensemble_vs_single.json"))
         model_runs = {
             name: _log_model_run(parent.info.run_id, result, tags, champion, test.y, trained_by.get(name))
             for name, result in results.items()
         }
-        versions = {}
-        for alias, name in ((registry.CHAMPION, champion), (registry.BASELINE, "baseline")):
-            example = validation.frame.drop(columns=[schema.target.column]).head(3)
-            seg = params.segment
-            background = train.frame[schema.feature_columns].sample(seg.shap_background, random_state=seg.shap_seed)
-            versions[alias] = _register(
-                params,
-                schema,
-                stored[name],
-                results[name],
-                model_runs[name],
-                alias,
-                md5,
-                summaries[name],
-                example,
-                background,
-            )
+        example = validation.frame[schema.feature_columns].head(3)
+        seg = params.segment
+        background = train.frame[schema.feature_columns].sample(seg.shap_background, random_state=seg.shap_seed)
+        models = {
+            name: (stored[name], results[name], model_runs[name]) for name in dict.fromkeys([champion, "baseline"])
+        }
+        versions = _register_aliases(params, schema, models, champion, md5, gated, example, background)
         mlflow.log_params({f"{alias}_version": v.version for alias, v in versions.items()})
-
-    write_json(paths.metrics / "evaluate.json", _metrics_file(results, champion, versions, cfg))
-
-
-def _predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """One direct call: model.predict would retrace a function for every model loaded."""
-    return np.asarray(model(x, training=False))[:, 0].astype("float64")
+    return versions
 
 
 def _log_model_run(
@@ -148,40 +174,70 @@ def _log_model_run(
     return run_id
 
 
+def _register_aliases(
+    params: Params,
+    schema: DataSchema,
+    models: dict[str, tuple[StoredCandidate, ModelResult, str]],
+    champion: str,
+    md5: str,
+    gated: dict,
+    example: pd.DataFrame,
+    background: pd.DataFrame,
+) -> dict[str, ModelVersion]:
+    """Register the champion and the baseline (``models``: name -> stored, result, evaluate run)
+    under their aliases; a baseline that kept its place is one version with both aliases."""
+    name = params.tracking.registered_model
+    registered = {
+        model: _register(params, schema, stored, result, run_id, md5, gated, example, background)
+        for model, (stored, result, run_id) in models.items()
+    }
+    return {
+        registry.CHAMPION: registry.add_alias(name, registry.CHAMPION, registered[champion]),
+        registry.BASELINE: registry.add_alias(name, registry.BASELINE, registered["baseline"]),
+    }
+
+
 def _register(
     params: Params,
     schema: DataSchema,
     stored: StoredCandidate,
     result: ModelResult,
     run_id: str,
-    alias: str,
     md5: str,
-    summary: dict[str, float],
+    gated: dict,
     example: pd.DataFrame,
     background: pd.DataFrame,
 ) -> ModelVersion:
-    """Log the pyfunc (``example``: raw validation records) into the model's evaluate run and
-    register it under the alias."""
+    """Log the seed ensemble as a pyfunc (``example``: raw validation records) into the model's
+    evaluate run and register it (the caller points the aliases at it)."""
     decision = Decision(threshold=result.threshold, calibrator=result.calibrator)
     with mlflow.start_run(run_id=run_id, nested=True):
         info = log_pyfunc(
-            "model", schema, params.paths.preprocessor, stored.model_path, decision, example, params.segment, background
+            "model",
+            schema,
+            params.paths.preprocessor,
+            stored.model_paths,
+            decision,
+            example,
+            params.segment,
+            background,
         )
-    criterion = params.evaluate.champion_criterion
+    criterion = gated["gate"]["criterion"]
     tags = {
         "data_md5": md5,
         "git_commit": store.git_commit(),
         "threshold": round(result.threshold, 4),
         "optimizer": stored.candidate.optimizer.name,
         "candidate": stored.name,
+        "seeds": len(stored.model_paths),
         "calibration": result.calibrator.kind if result.calibrator else "none",
-        "selection_criterion": criterion,
-        "selection_value": round(summary[criterion], 6),
+        "selection_criterion": f"resampled {criterion}",
+        "selection_value": round(gated["models"][stored.name]["mean"][criterion], 6),
     }
-    return registry.register(info.model_uri, params.tracking.registered_model, alias, tags)
+    return registry.register(info.model_uri, params.tracking.registered_model, tags)
 
 
-def _figures(results: dict[str, ModelResult], champion: str, y_test: np.ndarray, bins: int) -> dict:
+def _figures(results: dict[str, ModelResult], champion: str, gated: dict, y_test: np.ndarray, bins: int) -> dict:
     shown = ["baseline", champion, "logistic_regression", "gradient_boosting"]
     curves = {n: (y_test, results[n].p_test) for n in dict.fromkeys(shown)}
     bars = {
@@ -190,20 +246,38 @@ def _figures(results: dict[str, ModelResult], champion: str, y_test: np.ndarray,
         }
         for n in dict.fromkeys(["baseline", champion])
     }
+    criterion = gated["gate"]["criterion"]
+    panels = ("resampled development data", "test split")
+    forest = {}
+    for name, model in gated["models"].items():
+        if name == "baseline":
+            continue
+        c = model["vs_baseline"][criterion]
+        forest[name] = {panels[0]: (c["mean"], c["low"], c["high"])}
+        if name in results:
+            d = results[name].vs_baseline[criterion]
+            forest[name][panels[1]] = (d["value"], d["low"], d["high"])
+    label = f"{criterion.replace('_', ' ')} minus the baseline's (95 % interval)"
     return {
         "roc_pr_curves.png": figures.roc_and_pr_curves(curves, "Test split"),
         "reliability.png": figures.reliability(curves, bins, "Calibration on the test split"),
         "before_after.png": figures.before_after(bars, KEY_METRICS, f"Baseline vs champion ({champion}), test split"),
+        "forest.png": figures.forest(forest, panels, label, "Each model against the baseline"),
     }
 
 
 def _metrics_file(
-    results: dict[str, ModelResult], champion: str, versions: dict[str, ModelVersion], cfg: EvaluateConfig
+    results: dict[str, ModelResult],
+    champion: str,
+    versions: dict[str, ModelVersion],
+    ensembles: dict[str, dict],
+    gated: dict,
 ) -> dict:
     return {
         "champion": champion,
-        "champion_criterion": cfg.champion_criterion,
+        "champion_criterion": f"resampled {gated['gate']['criterion']}",
         "registry_versions": {alias: int(v.version) for alias, v in versions.items()},
+        "ensemble_vs_single": ensembles,
         "models": {
             name: {
                 "kind": r.kind,

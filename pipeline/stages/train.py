@@ -12,12 +12,13 @@ import json
 import logging
 import tempfile
 from pathlib import Path
+from typing import get_args
 
 import mlflow
 
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5
-from pipeline.model.config import Candidate
+from pipeline.model.config import Candidate, Imbalance
 from pipeline.model.optimizers import REGISTRY, OptimizerConfig
 from pipeline.tracking import runs, store
 from pipeline.training.job import load_training_data, train
@@ -36,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hidden-units", help="comma-separated units per hidden layer, e.g. 32,16")
     parser.add_argument("--dropout", type=float)
     parser.add_argument("--patience", type=int, help="early-stopping patience (default or 0: none)")
-    parser.add_argument("--imbalance", choices=["none", "class_weight", "smote"])
+    parser.add_argument("--imbalance", choices=list(get_args(Imbalance)))
     parser.add_argument("--seed", type=int, default=0)
 
 

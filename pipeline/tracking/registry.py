@@ -16,14 +16,19 @@ CHAMPION = "champion"
 BASELINE = "baseline"
 
 
-def register(model_uri: str, name: str, alias: str, tags: Mapping[str, object]) -> ModelVersion:
-    """Register a new version, point ``alias`` at it, tag it; the alias moves, history stays."""
+def register(model_uri: str, name: str, tags: Mapping[str, object]) -> ModelVersion:
+    """Register a new version and tag it."""
     version = mlflow.register_model(model_uri, name, await_registration_for=60)
     client = MlflowClient()
-    client.set_registered_model_alias(name, alias, version.version)
     for key, value in tags.items():
         client.set_model_version_tag(name, version.version, key, str(value))
     return client.get_model_version(name, version.version)
+
+
+def add_alias(name: str, alias: str, version: ModelVersion) -> ModelVersion:
+    """Point ``alias`` at ``version``: the alias moves, the history of versions stays."""
+    MlflowClient().set_registered_model_alias(name, alias, version.version)
+    return MlflowClient().get_model_version(name, version.version)
 
 
 def by_alias(name: str, alias: str) -> ModelVersion:

@@ -9,8 +9,9 @@ Keras optimizer to the packed weights. Keras optimizers update elementwise, the 
 is a sum of per-network losses, and nothing else mixes across the model axis, so every
 network trains as it would alone: its own seed (initial weights, shuffling, dropout
 masks), its own sample weights and data, its own early stopping. The loss is the one
-``model.fit`` minimizes: binary cross-entropy with sample weights, summed over the
-batch and divided by its size, plus the L2 penalty.
+``model.fit`` minimizes: binary cross-entropy (or, if asked, Keras's binary focal
+cross-entropy; Lin et al., 2017) with sample weights, summed over the batch and divided
+by its size, plus the L2 penalty. Early stopping always watches the validation log loss.
 
 Dropout masks are drawn on the host (uint16 per unit, from a generator seeded by the
 network's seed), not by XLA's CPU random-number kernels: those made a dropout step cost
@@ -93,10 +94,17 @@ class _Epochs:
 
 
 class PackedTrainer:
-    """Trains a ``PackedNetwork`` with one Keras optimizer; build one per pack."""
+    """Trains a ``PackedNetwork`` with one Keras optimizer; build one per pack.
 
-    def __init__(self, network: PackedNetwork, optimizer: keras.optimizers.Optimizer) -> None:
-        self.network, self.optimizer = network, optimizer
+    ``focal_gamma`` None minimizes binary cross-entropy; a number minimizes Keras's binary focal
+    cross-entropy with that gamma and no alpha (class) balancing, which down-weights rows already
+    well classified. Either way the validation loss that early stopping watches and ``History``
+    reports is the plain log loss: a proper scoring rule, comparable across losses."""
+
+    def __init__(
+        self, network: PackedNetwork, optimizer: keras.optimizers.Optimizer, *, focal_gamma: float | None = None
+    ) -> None:
+        self.network, self.optimizer, self.focal_gamma = network, optimizer, focal_gamma
         optimizer.build(network.trainable_variables)
         self._epoch = {
             frozen: tf.function(lambda *a, frozen=frozen: self._epoch_graph(*a, frozen=frozen), jit_compile=True)
@@ -124,7 +132,7 @@ class PackedTrainer:
             x_i, y_i, w_i = (tf.gather(t, batch, batch_dims=1) for t in (x, y, w))
             with tf.GradientTape() as tape:
                 p = network(x_i, training=True, masks=[m[i] for m in masks])
-                per_row = keras.losses.binary_crossentropy(y_i[..., None], p[..., None])
+                per_row = self._loss(y_i[..., None], p[..., None])
                 losses = tf.reduce_sum(per_row * w_i * real[i], axis=1) / tf.maximum(rows, 1.0)
                 losses = losses + network.l2_penalty()
                 total = tf.reduce_sum(losses)
@@ -142,6 +150,12 @@ class PackedTrainer:
         with tf.control_dependencies([sums]):  # the validation pass sees the epoch's final weights
             p_val = network(tf.identity(x_val), training=False)
         return sums / tf.reduce_sum(real, axis=[0, 2]), p_val
+
+    def _loss(self, y: tf.Tensor, p: tf.Tensor) -> tf.Tensor:
+        """Per-row training loss, averaged over the last axis (one unit) as Keras's losses do."""
+        if self.focal_gamma is None:
+            return keras.losses.binary_crossentropy(y, p)
+        return keras.losses.binary_focal_crossentropy(y, p, apply_class_balancing=False, gamma=self.focal_gamma)
 
     def predict(self, x: np.ndarray | tf.Tensor) -> np.ndarray:
         """``x``: [K, rows, features] (or [rows, features], the same rows for every network) -> [K, rows]."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from pipeline.data.schema import DataSchema
 from pipeline.evaluation import metrics
 from pipeline.features.encoded import Split, load_split
 from pipeline.features.preprocessing import Preprocessor
-from pipeline.model.config import Candidate, Imbalance
+from pipeline.model.config import Candidate, Imbalance, TrainingConfig
 from pipeline.model.files import save_model
 from pipeline.model.packed import PackedNetwork
 from pipeline.training import imbalance
@@ -77,29 +79,58 @@ def train_pack(
 ) -> list[TrainedModel]:
     """One configuration over several seeds in one packed training: each seed's model is the
     one it would be alone (its initial weights, shuffling, dropout masks and early stopping)."""
+    return train_members(candidate, [data] * len(seeds), seeds, threshold, on_epoch)
+
+
+def train_members(
+    candidate: Candidate,
+    datas: Sequence[TrainingData],
+    seeds: list[int],
+    threshold: float = 0.5,
+    on_epoch: EpochCallback | None = None,
+) -> list[TrainedModel]:
+    """One configuration, one packed training, member k on ``datas[k]`` with ``seeds[k]``: the
+    seeds of one split, or the folds of a resampling (each fold its own rows and preprocessor)."""
     started = time.perf_counter()
-    members = [_member(candidate.training.imbalance, data, seed) for seed in seeds]
-    network = PackedNetwork(data.preprocessor.n_features, candidate.model, seeds)
-    trainer = PackedTrainer(network, candidate.optimizer.build())
+    members = [_member(candidate.training.imbalance, data, seed) for data, seed in zip(datas, seeds, strict=True)]
+    network = PackedNetwork(datas[0].preprocessor.n_features, candidate.model, seeds)
+    recipe = candidate.training
+    focal_gamma = recipe.focal_gamma if recipe.imbalance == "focal" else None
+    trainer = PackedTrainer(network, candidate.optimizer.build(), focal_gamma=focal_gamma)
     histories = trainer.fit(
         members,
-        epochs=candidate.training.epochs,
-        batch_size=candidate.training.batch_size,
-        patience=candidate.training.early_stopping_patience,
+        epochs=recipe.epochs,
+        batch_size=recipe.batch_size,
+        patience=recipe.early_stopping_patience,
         on_epoch=on_epoch,
     )
-    p_val = trainer.predict(data.validation.x)
+    if all(data is datas[0] for data in datas):
+        p_val = list(trainer.predict(datas[0].validation.x))
+    else:
+        p_val = [predict(model, data.validation.x) for model, data in zip(network.models, datas, strict=True)]
     seconds = (time.perf_counter() - started) / len(seeds)  # the pack's time, shared evenly
     results = []
-    for k, (seed, model, history) in enumerate(zip(seeds, network.models, histories, strict=True)):
-        summary = metrics.summary(data.validation.y, p_val[k], threshold)
+    trained = zip(datas, members, seeds, network.models, histories, p_val, strict=True)
+    for data, member, seed, model, history, p in trained:
+        summary = metrics.summary(data.validation.y, p, threshold)
         summary["best_epoch"] = history.best_epoch
         summary["epochs_run"] = history.epochs_run
         summary["final_train_loss"] = history.train_loss[-1]
-        results.append(
-            TrainedModel(candidate, seed, threshold, model, history, data.validation.y, p_val[k], summary, seconds)
-        )
+        summary["updates"] = parameter_updates(history, recipe, len(member.x))
+        results.append(TrainedModel(candidate, seed, threshold, model, history, data.validation.y, p, summary, seconds))
     return results
+
+
+def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """One direct call: ``model.predict`` would retrace a function for every model loaded."""
+    return np.asarray(model(x, training=False))[:, 0].astype("float64")
+
+
+def parameter_updates(history: History, recipe: TrainingConfig, rows: int) -> int:
+    """Optimizer steps to the weights the model ends with: to its best epoch under early
+    stopping (later epochs are undone), else every epoch run. The gate's measure of cost."""
+    epochs = history.best_epoch if recipe.early_stopping_patience else history.epochs_run
+    return epochs * math.ceil(rows / recipe.batch_size)
 
 
 def _member(how: Imbalance, data: TrainingData, seed: int) -> Member:
@@ -113,7 +144,7 @@ def _training_arrays(how: Imbalance, data: TrainingData, seed: int) -> tuple[np.
         return train.x, train.y, imbalance.balanced_weights(train.y)
     if how == "smote":
         return (*data.smote_arrays(seed), None)
-    return train.x, train.y, None
+    return train.x, train.y, None  # "none", and "focal": its loss, not its data, treats the imbalance
 
 
 def load_training_data(paths: PathsConfig) -> TrainingData:

@@ -37,6 +37,14 @@ class StoredCandidate:
     def load_model(self) -> keras.Model:
         return keras.saving.load_model(self.model_path, compile=False)
 
+    @property
+    def model_paths(self) -> list[Path]:
+        """Every seed's model, in the order of ``seeds``: the ensemble that is served."""
+        return [self.directory / f"seed-{seed}.keras" for seed in self.seeds]
+
+    def load_models(self) -> list[keras.Model]:
+        return [keras.saving.load_model(path, compile=False) for path in self.model_paths]
+
 
 def save(directory: Path, results: SeedResults, extra: dict | None = None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
@@ -67,3 +75,16 @@ def load(directory: Path) -> StoredCandidate:
         summary=card["summary"],
         seeds={int(k): v for k, v in card["seeds"].items()},
     )
+
+
+def load_all(models: Path, groups: tuple[str, ...]) -> list[StoredCandidate]:
+    """The stored candidates under ``models``: a group is one candidate's directory (``baseline``)
+    or a directory of them (``recipes``, ``candidates``); missing groups are skipped."""
+    found = []
+    for group in groups:
+        directory = models / group
+        if (directory / CARD).exists():
+            found.append(load(directory))
+        elif directory.is_dir():
+            found += [load(d) for d in sorted(directory.iterdir()) if (d / CARD).exists()]
+    return found

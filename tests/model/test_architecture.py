@@ -5,6 +5,8 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
+from pydantic import ValidationError
 
 from pipeline.model.architecture import build_model
 from pipeline.model.config import ModelConfig
@@ -22,6 +24,35 @@ def test_config_shapes_the_network() -> None:
     assert model.layers[0].kernel_regularizer is not None
     assert model.output_shape == (None, 1)
     assert model.layers[-1].activation.__name__ == "sigmoid"
+
+
+def test_batch_norm_and_dropout_per_layer() -> None:
+    """Two hidden layers of 64 ReLU units, batch normalization after the first, dropout 0.5 after the second."""
+    config = ModelConfig(hidden_units=[64, 64], batch_norm=[True, False], dropout=[0.0, 0.5])
+    model = build_model(10, config, seed=0)
+    names = [layer.name for layer in model.layers]
+    assert names == ["dense_1", "batch_norm_1", "relu_1", "dense_2", "relu_2", "dropout_2", "churn_probability"]
+    assert model.get_layer("dense_1").bias is None
+    assert model.get_layer("dense_2").bias is not None
+    assert model.get_layer("dropout_2").rate == 0.5
+    assert [config.batch_norm_at(i) for i in range(2)] == [True, False]
+    assert [config.dropout_at(i) for i in range(2)] == [0.0, 0.5]
+
+
+def test_a_scalar_applies_to_every_layer() -> None:
+    config = ModelConfig(hidden_units=[8, 4, 2], batch_norm=True, dropout=0.25)
+    assert [config.batch_norm_at(i) for i in range(3)] == [True, True, True]
+    assert [config.dropout_at(i) for i in range(3)] == [0.25, 0.25, 0.25]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("dropout", [0.5]), ("batch_norm", [True, False, True]), ("dropout", [0.0, 1.0])]
+)
+def test_per_layer_values_are_validated(field: str, value: list) -> None:
+    with pytest.raises(ValidationError) as error:
+        ModelConfig(hidden_units=[64, 64], **{field: value})
+    if len(value) != 2:
+        assert f"{field} has {len(value)} values but hidden_units has 2 layers" in str(error.value)
 
 
 def test_keras_file_round_trip_without_pickle(tmp_path: Path) -> None:

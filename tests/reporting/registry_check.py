@@ -2,7 +2,10 @@
 
 Deliberately independent of ``pipeline.reporting`` (only its display labels are shared): it
 walks the registry and the runs with ``MlflowClient`` itself, so a wrong link or a wrong metric
-in the report code shows up here.
+in the report code shows up here. The resampled numbers are read from the resample run's metrics
+(``<model>/<metric>``, ``<model>/diff_<metric>``, ...), its parameters and its artifacts; the
+differences between two challengers are recomputed from its ``folds.csv`` with the pipeline's
+corrected resampled t-test; the seed-ensemble table from the evaluate run's ``ensemble_vs_single.json``.
 Used by the synthetic-project tests and by the end-to-end test on the real data.
 """
 
@@ -17,6 +20,7 @@ import mlflow
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
+from pipeline.evaluation.resampled import corrected_t_test
 from pipeline.reporting.tables import LABELS, TEST_METRICS
 
 NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
@@ -34,9 +38,14 @@ def read_tables(report: str) -> dict[str, list[list[str]]]:
 
 
 def check_report(report_path: Path, registered_model: str, profile_columns: int) -> int:
-    """Assert each table cell equals what the registry's runs hold; return how many numbers were checked."""
-    tables = read_tables(report_path.read_text())
-    expected = expected_tables(MlflowClient(), registered_model, profile_columns)
+    """Assert each table cell equals what the registry's runs hold, and that the report states the
+    gate's reason as the resample run recorded it; return how many numbers were checked."""
+    text = report_path.read_text()
+    tables = read_tables(text)
+    client = MlflowClient()
+    expected = expected_tables(client, registered_model, profile_columns)
+    reason = resample_run(client, registered_model).data.tags["gate_reason"]
+    assert f"*{reason}*" in text, f"the gate's reason is not in the report: {reason!r}"
     assert set(tables) == set(expected), f"tables in report {sorted(tables)} != checked {sorted(expected)}"
     checked = 0
     for table_id, rows in expected.items():
@@ -114,7 +123,9 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         ]
         for key, text in labels.items()
     }
-    out["paired"] = {labels[k]: [triple(champion_run, k, "diff_")] for k in ("roc_auc", "f1")}
+    if champion != "baseline":  # the baseline kept its place: nothing to pair
+        paired = ("log_loss", "brier", "roc_auc", "pr_auc", "f1")
+        out["paired"] = {labels[k]: [triple(champion_run, k, "diff_")] for k in paired}
     out["models_on_test"] = {
         label(model): [
             run.data.tags["kind"],
@@ -142,18 +153,21 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         if model in ("baseline", champion)
     }
 
-    # the training runs behind the networks
+    # the training runs behind the networks: optimize studies and the briefs' recipes
     baseline_run = client.get_run(model_runs["baseline"].data.tags["training_run_id"])
-    studies = {
+    trained = {
         model: client.get_run(run.data.tags["training_run_id"])
         for model, run in model_runs.items()
         if model != "baseline" and run.data.tags["kind"] == "ann"
     }
+    studies = {model: run for model, run in trained.items() if run.data.tags["stage"] == "optimize"}
+    recipes = {model: run for model, run in trained.items() if run.data.tags["stage"] == "recipes"}
+    assert set(studies) | set(recipes) == set(trained), {m: r.data.tags["stage"] for m, r in trained.items()}
     bm = baseline_run.data.metrics
     out["baseline_validation"] = {
         text: [bm[f"val_{key}_mean"], bm[f"val_{key}_std"]]
         for key, text in LABELS.items()
-        if key not in ("brier", "ece")  # validation metrics over seeds: no calibration ones
+        if key not in ("brier", "ece", "macro_f1")  # validation metrics over seeds: no calibration ones
     }
 
     def optimizer_cell(params: dict, prefix: str) -> dict:
@@ -194,7 +208,7 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         return next(r for r in runs if r.data.tags.get("kind", "retrain") == "retrain" or parent is baseline_run)
 
     out["convergence"] = {}
-    for model, parent in {"baseline": baseline_run, **studies}.items():
+    for model, parent in {"baseline": baseline_run, **studies, **recipes}.items():
         run = selected(parent)
         val = [m.value for m in sorted(client.get_metric_history(run.info.run_id, "val_loss"), key=lambda m: m.step)]
         train = [
@@ -298,7 +312,165 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         for col in sorted(spread, key=spread.get, reverse=True)[:profile_columns]
         for level, v in profile["categorical"][col].items()
     }
+    out |= resampled_tables(client, name, model_runs, baseline_run, studies, recipes, label)
     return out
+
+
+def resample_run(client: MlflowClient, name: str):
+    """The resample run behind the registered champion: same data and champion as the evaluate run, started
+    before it, and holding the resampled mean each registered version carries as its selection value."""
+    versions = [client.get_model_version_by_alias(name, alias) for alias in ("champion", "baseline")]
+    evaluate = client.get_run(client.get_run(versions[0].run_id).data.tags[PARENT])
+    champion = evaluate.data.params["champion"]
+    runs = client.search_runs(
+        [evaluate.info.experiment_id],
+        f"tags.stage = 'resample' and tags.data_md5 = '{versions[0].tags['data_md5']}' "
+        f"and params.champion = '{champion}'",
+        order_by=["attributes.start_time DESC"],
+    )
+
+    def holds(run, version) -> bool:
+        criterion = version.tags["selection_criterion"].removeprefix("resampled ")
+        value = run.data.metrics.get(f"{version.tags['candidate']}/{criterion}")
+        return value is not None and f"{value:.6f}".rstrip(
+            "0"
+        ) == f"{float(version.tags['selection_value']):.6f}".rstrip("0")
+
+    found = [
+        r for r in runs
+        if r.info.start_time < evaluate.info.start_time and all(holds(r, v) for v in versions)
+    ]  # fmt: skip
+    assert found, f"no resample run named champion {champion!r} with the registered versions' selection values"
+    return found[0]
+
+
+def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, label) -> dict[str, dict]:
+    """The resampled comparison (the resample run's metrics, params and artifacts), the recipes, the
+    test confirmation and the seed ensembles (the evaluate run's ensemble_vs_single.json)."""
+    run = resample_run(client, name)
+    m, params = run.data.metrics, run.data.params
+    evaluate = client.get_run(next(iter(model_runs.values())).data.tags[PARENT])
+    with tempfile.TemporaryDirectory() as tmp:
+        fetch = mlflow.artifacts.download_artifacts
+        comparison = json.loads(
+            Path(fetch(run_id=run.info.run_id, artifact_path="comparison.json", dst_path=tmp)).read_text()
+        )
+        folds = pd.read_csv(fetch(run_id=run.info.run_id, artifact_path="folds.csv", dst_path=tmp))
+        ensembles = json.loads(
+            Path(fetch(run_id=evaluate.info.run_id, artifact_path="ensemble_vs_single.json", dst_path=tmp)).read_text()
+        )  # fmt: skip
+    criterion, alpha = params["criterion"], float(params["alpha"])
+    models = comparison["models"]
+    assert set(models) == {k.split("/")[0] for k in m}, "comparison.json and the run's metrics name different models"
+    challengers = [n for n in models if n != "baseline"]
+    metrics = ("log_loss", "roc_auc", "pr_auc", "brier", "f1", "macro_f1")
+    design = comparison["design"]
+    assert (design["repeats"], design["folds"]) == (int(params["repeats"]), int(params["folds"]))
+    out: dict[str, dict] = {}
+
+    def versus(model: str) -> tuple:
+        return (m[f"{model}/diff_{criterion}"], m[f"{model}/diff_{criterion}_low"], m[f"{model}/diff_{criterion}_high"])
+
+    def standing(model: str) -> str:
+        if model == "baseline":
+            return "the reference point"
+        if models[model]["kind"] != "ann":
+            return "reference: cannot be champion"
+        return "yes" if model in comparison["qualified"] else "no"
+
+    out["resampled"] = {
+        label(model): [
+            "network" if models[model]["kind"] == "ann" else "reference",
+            *(m[f"{model}/{k}"] for k in metrics),
+            "n/a" if model == "baseline" else versus(model),
+            "n/a" if model == "baseline" else m[f"{model}/p_holm_{criterion}"],
+            "n/a" if models[model]["cost"] is None else models[model]["cost"],
+            standing(model),
+        ]
+        for model in models
+    }
+    family = sum(1 for k in m if k.endswith(f"/p_holm_{criterion}"))
+    assert family == len(challengers)
+    lower = comparison["gate"]["lower_is_better"]
+    out["gate"] = {
+        "Criterion": [
+            f"{LABELS[criterion]}, mean over the held-out folds ({'lower' if lower else 'higher'} is better)"
+        ],
+        "Significance level (alpha)": [alpha],
+        "Resampling": [(float(params["repeats"]), float(params["folds"]))],
+        "Rows per fold: training, held out": [(design["training_rows"], design["held_rows"])],
+        "Comparisons with the baseline (Holm's family, per metric)": [float(family)],
+        "Networks significantly better than the baseline": [", ".join(comparison["qualified"]) or "none"],
+        "Of those, not significantly worse than the best": [", ".join(comparison["tied_with_best"]) or "none"],
+        "Champion": [params["champion"]],
+    }
+    # the gate's decision, re-derived from the run's metrics: a network qualifies by its Holm-adjusted p
+    sign = 1.0 if lower else -1.0
+    qualified = sorted(
+        n for n in challengers
+        if models[n]["kind"] == "ann" and sign * m[f"{n}/diff_{criterion}"] < 0 and m[f"{n}/p_holm_{criterion}"] < alpha
+    )  # fmt: skip
+    assert qualified == sorted(comparison["qualified"]), (qualified, comparison["qualified"])
+    assert (params["champion"] == "baseline") == (not qualified)
+
+    def tuned_minus(model: str, other: str) -> tuple:
+        table = folds.pivot(index="index", columns="model", values=criterion)
+        c = corrected_t_test((table[model] - table[other]).to_numpy(), int(design["training_rows"]),
+                             int(design["held_rows"]), design["confidence"])  # fmt: skip
+        return (c.mean, c.low, c.high)
+
+    base_params = baseline_run.data.params
+    out["recipes"] = {}
+    out["recipes_vs_tuned"] = {}
+    for recipe, rrun in recipes.items():
+        rp, rm = rrun.data.params, rrun.data.metrics
+        out["recipes"][recipe] = [
+            tuple(float(u) for u in json.loads(rp["model.hidden_units"])),
+            _numbers(rp["model.dropout"]),
+            rp["model.batch_norm"],
+            {"optimizer": rp["optimizer"], "values": {k.removeprefix("optimizer."): v for k, v in rp.items()
+                                                      if k.startswith("optimizer.")}},
+            float(rp["training.batch_size"]),
+            float(rp["training.early_stopping_patience"]),
+            (rm["val_log_loss_mean"], rm["val_log_loss_std"]),
+            rm["val_best_epoch_mean"],
+        ]  # fmt: skip
+        own_architecture = any(rp.get(k) != v for k, v in base_params.items() if k.startswith("model."))
+        other = "search" if own_architecture else rp["optimizer"]
+        cells = [m[f"{recipe}/{criterion}"], versus(recipe), m[f"{recipe}/p_holm_{criterion}"]]
+        if other in studies:
+            cells += [other, m[f"{other}/{criterion}"], tuned_minus(other, recipe)]
+        else:
+            cells += ["none", "n/a", "n/a"]
+        out["recipes_vs_tuned"][recipe] = cells
+    out["confirmation"] = {
+        label(model): [
+            versus(model),
+            m[f"{model}/p_holm_{criterion}"],
+            "not scored on test" if model not in model_runs else (
+                model_runs[model].data.metrics[f"diff_{criterion}"],
+                model_runs[model].data.metrics[f"diff_{criterion}_low"],
+                model_runs[model].data.metrics[f"diff_{criterion}_high"],
+            ),
+        ]
+        for model in challengers
+    }  # fmt: skip
+    champion = evaluate.data.params["champion"]
+    assert set(ensembles) == {"baseline", champion}, sorted(ensembles)
+    out["ensemble"] = {
+        (label(model), LABELS[metric]): [
+            (v["single_mean"], v["single_std"]), v["ensemble"], (v["diff"], v["low"], v["high"])
+        ]
+        for model, by_metric in ensembles.items()
+        for metric, v in by_metric.items()
+    }  # fmt: skip
+    return out
+
+
+def _numbers(text: str) -> float | tuple:
+    """``0.0`` or ``[0.0, 0.5]`` (a per-layer list, as MLflow stores it) -> the number(s)."""
+    value = json.loads(text)
+    return tuple(float(v) for v in value) if isinstance(value, list) else float(value)
 
 
 def _parameter(text: str) -> Expected:

@@ -4,6 +4,7 @@ overlapping boxes, all text inside its box; and each diagram says what its sourc
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -96,10 +97,31 @@ def test_pipeline_diagram_is_dvc_yaml(tmp_path: Path) -> None:
     assert ("prepare", "baseline") in between_stages
     assert ("optimize", "evaluate") in between_stages
     assert ("evaluate", "report") in between_stages
+    assert {("recipes", "resample"), ("optimize", "resample"), ("resample", "evaluate")} <= between_stages
     assert ("baseline", "optimize") not in between_stages
+    assert ("resample", "segment") not in between_stages
     drawn.write(tmp_path, tmp_path)
     check_drawio(tmp_path / "pipeline.drawio")
     assert (tmp_path / "pipeline.png").stat().st_size > 10_000
+
+
+def test_pipeline_edges_pass_through_no_box() -> None:
+    """Every edge's route (exit, waypoints, entry) stays clear of the boxes it does not join."""
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    drawn = diagrams.pipeline(REPO / "dvc.yaml", raw)
+    for edge in drawn.edges:
+        route = drawn.route(edge)
+        for node in drawn.nodes:
+            if node.id in (edge.source, edge.target):
+                continue
+            for (x0, y0), (x1, y1) in itertools.pairwise(route):
+                inside_x = min(x0, x1) < node.x + node.width and node.x < max(x0, x1)
+                inside_y = min(y0, y1) < node.y + node.height and node.y < max(y0, y1)
+                if x0 == x1:
+                    inside_x = node.x < x0 < node.x + node.width
+                if y0 == y1:
+                    inside_y = node.y < y0 < node.y + node.height
+                assert not (inside_x and inside_y), f"edge {edge.id} runs through {node.id}"
 
 
 def test_pipeline_diagram_reads_at_the_width_of_a_markdown_page() -> None:
@@ -152,3 +174,10 @@ def test_study_design_diagram_follows_params() -> None:
     opt = params.optimize
     assert f"{len(opt.comparison.optimizers)} optimizers x {opt.comparison.trials_per_optimizer} trials" in text
     assert f"{opt.search.trials} trials" in text
+    gate, rs = params.resample.gate, params.resample
+    assert f"{rs.repeats} repeats x {rs.folds} folds of train + validation" in text
+    assert f"significant at alpha {gate.alpha:g} after Holm" in text
+    assert all(name in text for name in params.recipes)
+    ids = [n.id for n in drawn.nodes]
+    assert {("resample", "gate"), ("gate", "evaluate")} <= {(e.source, e.target) for e in drawn.edges}
+    assert ids.index("resample") < ids.index("gate") < ids.index("evaluate")

@@ -31,13 +31,78 @@ REQUIRED_REFERENCES = [
     "Chawla et al., 2002",
     "Goodfellow et al., 2016",
     "Zaharia et al., 2018",
+    "Dietterich, 1998",
+    "Nadeau & Bengio, 2003",
+    "Bouckaert & Frank, 2004",
+    "Holm, 1979",
+    "Efron & Tibshirani, 1993",
+    "Lin et al., 2017",
 ]
+NEW_TABLES = ("gate", "resampled", "recipes", "recipes_vs_tuned", "confirmation", "ensemble")
 
 
 def test_every_table_number_equals_the_registry(in_pipeline_project: Path) -> None:
     params = Params.load()
     checked = check_report(params.report.document, params.tracking.registered_model, params.report.profile_columns)
     assert checked > 300
+
+
+@pytest.mark.parametrize("table", ["resampled", "recipes_vs_tuned", "confirmation", "ensemble"])
+def test_a_tampered_resampled_or_ensemble_number_is_caught(
+    table: str, in_pipeline_project: Path, tmp_path: Path
+) -> None:
+    """The new tables are checked against the resample run and the evaluate run's ensemble artifact too."""
+    params = Params.load()
+    text = params.report.document.read_text()
+    start = text.index(f"<!-- table: {table} -->")
+    row = re.compile(r"\| (-?\d\.\d{4}) ").search(text, start)  # the first four-decimal number of the table
+    assert row is not None
+    wrong = f"{float(row.group(1)) + 0.001:.4f}"
+    tampered = tmp_path / "REPORT.md"
+    tampered.write_text(text[: row.start(1)] + wrong + text[row.end(1) :])
+    with pytest.raises(AssertionError, match=rf"^{table}/"):
+        check_report(tampered, params.tracking.registered_model, params.report.profile_columns)
+
+
+def test_a_changed_gate_reason_is_caught(in_pipeline_project: Path, tmp_path: Path) -> None:
+    params = Params.load()
+    text = params.report.document.read_text()
+    tampered = tmp_path / "REPORT.md"
+    tampered.write_text(text.replace("stays champion", "remains champion").replace("is champion:", "wins:"))
+    with pytest.raises(AssertionError, match="gate's reason"):
+        check_report(tampered, params.tracking.registered_model, params.report.profile_columns)
+
+
+def test_the_report_leads_with_the_resampled_answer(in_pipeline_project: Path) -> None:
+    """The executive summary first, the resampled comparison (the decision) before the test split (the
+    confirmation); the gate's reason, as the resample run recorded it, in both."""
+    from mlflow.tracking import MlflowClient
+
+    from tests.reporting.registry_check import resample_run
+
+    params = Params.load()
+    text = params.report.document.read_text()
+    headings = [m.group(1) for m in re.finditer(r"^#+ (?:[\d.]+ )?(.+)$", text, re.M)]
+    assert headings[1] == "Executive summary", headings
+    resampled = headings.index("The resampled comparison: which candidates beat the baseline")
+    assert resampled == 2, "the resampled comparison comes right after the executive summary"
+    assert resampled < headings.index("Test: the final confirmation")
+    assert headings.index("The briefs' recipes") < headings.index("Test: the final confirmation")
+    summary = text[text.index("## 1. Executive summary") : text.index("## 2.")]
+    assert summary.index("On resampled development data") < summary.index("The test split, read once")
+    run = resample_run(MlflowClient(), params.tracking.registered_model)
+    reason = run.data.tags["gate_reason"]
+    assert text.count(f"*{reason}*") == 2, "the gate's reason, in the summary and in its section"
+    champion = run.data.params["champion"]
+    if champion == "baseline":
+        assert "no candidate measurably beats the existing network, so it stays champion" in summary
+    else:
+        assert f"{champion} beats the existing network, and is the champion" in summary
+    assert "Would gradient boosting and the network together do better?" in summary
+    assert "optimistically biased" in text and "unbiased confirmation" in text
+    assert re.search(r"its own Holm family of \d+ comparisons", text), "multiplicity made explicit"
+    assert "bias-corrected" in text and "focal loss" in text
+    assert set(NEW_TABLES) <= set(read_tables(text))
 
 
 def test_a_tampered_number_is_caught(in_pipeline_project: Path, tmp_path: Path) -> None:
@@ -72,6 +137,10 @@ def test_sections_the_reader_needs(in_pipeline_project: Path) -> None:
     text = Params.load().report.document.read_text()
     for heading in (
         "Executive summary",
+        "The resampled comparison: which candidates beat the baseline",
+        "The briefs' recipes",
+        "Test: the final confirmation",
+        "One model, or the average of its seeds",
         "The customer base",
         "The original model: strengths and weaknesses",
         "The optimization algorithms, and why these",
@@ -103,7 +172,7 @@ def test_citations_and_references_match(document: str, in_pipeline_project: Path
         assert {r.lower() for r in REQUIRED_REFERENCES} <= keys
     for entry in entries:  # only identifiers we could confirm: DOIs and arXiv ids, well formed
         for doi in re.findall(r"https://doi\.org/(\S+)", entry):
-            assert re.fullmatch(r"10\.\d{4,5}/[\w.()\-]+", doi), doi
+            assert re.fullmatch(r"10\.\d{4,5}/[\w.()\-:;]+", doi), doi  # Springer: 10.1023/A:1024068626366
         assert len(re.findall(r"arXiv:\d{4}\.\d{4,5}\b", entry)) == entry.count("arXiv:"), entry
 
 
@@ -130,6 +199,9 @@ def _entry_key(entry: str) -> str:
 
 
 def _citations(body: str) -> set[str]:
-    """APA 7 in-text citations: (Kingma & Ba, 2015), Choi et al. (2019), (Dozat, 2016)."""
-    pattern = r"\b([A-Z][\w\-]+(?: et al\.| & [A-Z][\w\-]+)?)(?:,\s+|\s+\()(\d{4})\b"
-    return {f"{names}, {year}".lower() for names, year in re.findall(pattern, body)}
+    """APA 7 in-text citations: (Kingma & Ba, 2015), Choi et al. (2019), (Dozat, 2016); narrative ones
+    of two authors, which APA joins with "and": Nadeau and Bengio (2003); possessive: Holm's (1979)."""
+    pattern = r"(?<!\band )\b([A-Z][\w\-]+(?: et al\.| & [A-Z][\w\-]+)?)(?:'s)?(?:,\s+|\s+\()(\d{4})\b"
+    narrative = r"\b([A-Z][\w\-]+) and ([A-Z][\w\-]+)\s+\((\d{4})\b"
+    found = {f"{names}, {year}".lower() for names, year in re.findall(pattern, body)}
+    return found | {f"{a} & {b}, {year}".lower() for a, b, year in re.findall(narrative, body)}

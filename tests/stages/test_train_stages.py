@@ -32,19 +32,21 @@ def _runs(root: Path) -> list:
 
 def test_the_test_split_is_not_a_dependency_of_training_stages() -> None:
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
-    for name in ("baseline", "optimize"):
+    for name in ("baseline", "recipes", "optimize", "resample"):
         assert not any("test.parquet" in dep for dep in stages[name]["deps"])
     assert any("test.parquet" in out for out in stages["prepare"]["outs"])
 
 
 def test_training_stages_ran_without_the_test_split(in_pipeline_project: Path) -> None:
-    # the fixture hid the test split while baseline and optimize ran, and checked it stayed hidden
-    assert (in_pipeline_project / "metrics" / "baseline.json").exists()
-    assert (in_pipeline_project / "metrics" / "optimize.json").exists()
+    # the fixture hid the test split while baseline, recipes, optimize and resample ran, and checked it
+    # stayed hidden
+    for stage in ("baseline", "recipes", "optimize", "resample"):
+        assert (in_pipeline_project / "metrics" / f"{stage}.json").exists(), stage
     params = Params.load()
     schema = DataSchema.from_yaml(params.paths.schema_file)
     validation = load_split(params.paths, "validation", schema, Preprocessor.load(params.paths.preprocessor))
-    for directory in [params.paths.models / "baseline", *(params.paths.models / "candidates").iterdir()]:
+    models = params.paths.models
+    for directory in [models / "baseline", *(models / "recipes").iterdir(), *(models / "candidates").iterdir()]:
         stored = model_store.load(directory)
         assert sorted(stored.seeds) == params.baseline.seeds  # every candidate over the baseline's seeds
         for seed, recorded in stored.seeds.items():  # the saved networks are the ones that were scored

@@ -54,7 +54,7 @@ def test_the_ui_sees_experiment_runs_curves_and_registry(api: str, pipeline_proj
     experiment = _get(f"{api}/experiments/get-by-name", experiment_name=params.tracking.experiment)["experiment"]
     eid = experiment["experiment_id"]
 
-    for stage in ("prepare", "baseline", "optimize", "evaluate", "segment", "report"):
+    for stage in ("prepare", "baseline", "recipes", "optimize", "resample", "evaluate", "segment", "report"):
         assert _search(api, eid, f"tags.stage = '{stage}'"), f"no {stage} run"
 
     # nested: the comparison parent -> an optimizer's study -> its trials, filterable by optimizer

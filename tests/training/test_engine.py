@@ -64,6 +64,29 @@ def test_each_network_of_a_pack_trains_as_it_would_alone(model: ModelConfig, tra
     assert len({p.history.epochs_run for p in packed}) > 1  # the seeds stopped at different epochs
 
 
+PER_LAYER = ModelConfig(hidden_units=[64, 64], batch_norm=[True, False], dropout=[0.0, 0.5])
+
+
+def test_per_layer_regularization_trains_in_a_pack_as_alone(training_data: TrainingData) -> None:
+    """Batch norm after the first layer only and dropout after the second only: one mask, for
+    the second layer, and per seed the same curves packed as one at a time."""
+    assert PackedNetwork(training_data.preprocessor.n_features, PER_LAYER, seeds=[0]).dropout_widths == [64]
+    candidate = _candidate("adam", 0.01, PER_LAYER, epochs=6)
+    seeds = [0, 1]
+    packed = train_pack(candidate, training_data, seeds)
+    alone = [train(candidate, training_data, seed) for seed in seeds]
+    for p, a in zip(packed, alone, strict=True):
+        assert p.seed == a.seed
+        assert p.history.best_epoch == a.history.best_epoch
+        assert p.history.epochs_run == a.history.epochs_run == 6
+        assert p.val_metrics["log_loss"] == pytest.approx(a.val_metrics["log_loss"], abs=1e-5)
+        np.testing.assert_allclose(p.history.train_loss, a.history.train_loss, atol=1e-5)
+        np.testing.assert_allclose(p.history.val_loss, a.history.val_loss, atol=1e-5)
+        keras_p = p.model.predict(training_data.validation.x, verbose=0)[:, 0]
+        np.testing.assert_allclose(keras_p, p.val_probabilities, atol=1e-6)
+    assert packed[0].history.train_loss != packed[1].history.train_loss
+
+
 def test_a_stopped_network_no_longer_changes(training_data: TrainingData) -> None:
     """Two networks in a pack, the first stopping long before the second: its weights after the
     pack equal those of its best epoch, as when it trains alone."""

@@ -1,0 +1,1 @@
+"""The final comparison of candidates on repeated resampling folds of the development data."""

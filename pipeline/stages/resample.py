@@ -1,0 +1,82 @@
+"""``resample``: the final comparison, on repeated folds of the development data only.
+
+Refits the baseline, every tuned candidate, the briefs' recipes and the references on
+``resample.repeats`` x ``resample.folds`` stratified folds of train + validation (never test),
+compares each with the baseline by the corrected resampled t-test with Holm's adjustment, and
+lets the gate name the champion that ``evaluate`` registers. One nested MLflow run per fold.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from pipeline.config import Params
+from pipeline.data.prepared import data_md5, read_split
+from pipeline.data.schema import DataSchema
+from pipeline.io import write_atomic, write_json
+from pipeline.resampling import comparison
+from pipeline.resampling.folds import make_folds
+from pipeline.segmentation import campaign
+from pipeline.tracking import runs, store
+from pipeline.training import store as model_store
+
+log = logging.getLogger(__name__)
+
+
+def run(params: Params) -> None:
+    paths, cfg, seg = params.paths, params.resample, params.segment
+    schema = DataSchema.from_yaml(paths.schema_file)
+    dev = pd.concat([read_split(paths, "train"), read_split(paths, "validation")], ignore_index=True)
+    candidates = {
+        c.name: c.candidate for c in model_store.load_all(paths.models, ("baseline", "recipes", "candidates"))
+    }
+
+    def contact_value(frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+        return campaign.net_value(y, frame[seg.value_column].to_numpy("float64"), seg.campaign, seg.horizon_months)
+
+    folds = make_folds(dev[schema.target.column].to_numpy(), cfg.repeats, cfg.folds, cfg.tune_fraction, cfg.seed)
+    data = [comparison.fold_data(dev, schema, fold, contact_value) for fold in folds]
+    log.info("resampling %d models on %d folds of %d development rows", len(candidates) + 3, len(folds), len(dev))
+    scores = comparison.score_folds(folds, data, candidates, params.evaluate, params.evaluate.reference_seed)
+    comparisons = comparison.versus_baseline(scores, cfg.confidence)
+    decision, standings = comparison.choose_champion(scores, comparisons, cfg)
+    summary = comparison.document(scores, comparisons, decision, standings, cfg)
+    log.info("gate: %s", decision.reason)
+
+    out = paths.reports / "resample"
+    write_atomic(out / "folds.csv", lambda tmp: scores.to_csv(tmp, index=False))
+    write_json(out / "comparison.json", summary)
+    for metric in ("log_loss", "roc_auc"):
+        table = comparison.paired(scores, metric).reset_index().rename(columns={"index": "fold"})
+        write_atomic(paths.plots / "resample" / f"{metric}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
+    run_id = _log(params, scores, summary, data_md5(paths))
+    write_json(paths.training_runs("resample"), {"resample": run_id})  # evaluate links its run to this one
+    write_json(paths.metrics / "resample.json", comparison.headline(summary))
+
+
+def _log(params: Params, scores: pd.DataFrame, summary: dict, md5: str) -> str:
+    """A parent run with the decision and the tables, one nested run per fold with every model's
+    metrics; returns the parent's id."""
+    store.configure(params.tracking.experiment)
+    tags = store.run_tags("resample", md5)
+    with mlflow.start_run(run_name="resample", tags=tags) as parent:
+        cfg = params.resample
+        design = {"repeats": cfg.repeats, "folds": cfg.folds, "tune_fraction": cfg.tune_fraction}
+        mlflow.log_params({**design, "criterion": cfg.gate.criterion, "alpha": cfg.gate.alpha})
+        mlflow.log_param("champion", summary["champion"])
+        mlflow.set_tag("gate_reason", summary["reason"])
+        mlflow.log_metrics(comparison.flat_metrics(summary))
+        out = params.paths.reports / "resample"
+        mlflow.log_artifact(str(out / "folds.csv"))
+        mlflow.log_artifact(str(out / "comparison.json"))
+        for index, fold in scores.groupby("index"):
+            repeat, number = int(fold["repeat"].iloc[0]), int(fold["fold"].iloc[0])
+            run_id = runs.start_child(parent.info.run_id, f"resample-r{repeat}-f{number}", {**tags, "fold": str(index)})
+            values = {f"{row.model}/{m}": getattr(row, m) for row in fold.itertuples() for m in comparison.FOLD_METRICS}
+            runs.log_values(run_id, params={"repeat": repeat, "fold": number}, metrics=values)
+            runs.finish(run_id)
+    return parent.info.run_id
