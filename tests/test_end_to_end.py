@@ -85,10 +85,10 @@ def test_mlflow_run_drives_the_whole_pipeline(
     assert _ran(again.stdout + again.stderr) == set(), again.stdout
     phases["dvc status + second dvc repro"] = time.monotonic() - started
 
-    # one optimize parameter: optimize and what follows rerun, prepare and baseline do not
+    # one optimize parameter: optimize and what follows rerun, prepare, baseline and recipes do not
     started = time.monotonic()
     changed = run(["dvc", "exp", "run", "-S", "optimize.epochs=6"], project, **GIT_IDENTITY)
-    downstream = {"optimize", "evaluate", "segment", "campaign", "report"}
+    downstream = {"optimize", "resample", "evaluate", "segment", "campaign", "report"}
     assert _ran(changed.stdout + changed.stderr) == downstream, changed.stdout
     phases["rerun after an optimize parameter"] = time.monotonic() - started
     assert "up to date" in run(["dvc", "status"], project).stdout

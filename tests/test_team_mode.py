@@ -94,7 +94,7 @@ def _finish(proc: subprocess.Popen, checkout: Path, name: str) -> str:
 
 
 def _run_pipeline(tracking_uri: str, main: Path, second: Path) -> TeamRun:
-    for stage in ("prepare", "baseline"):
+    for stage in ("prepare", "baseline", "recipes"):
         run([sys.executable, "-m", "pipeline", stage], main, MLFLOW_TRACKING_URI=tracking_uri)
     shutil.copytree(main / "data" / "prepared", second / "data" / "prepared")  # what `dvc pull` gives a machine
     params = Params.load()
@@ -107,7 +107,7 @@ def _run_pipeline(tracking_uri: str, main: Path, second: Path) -> TeamRun:
     trained_by: dict[int, int] = {}
     for found in PROGRESS.finditer("".join(outputs)):
         trained_by[int(found.group(1))] = trained_by.get(int(found.group(1)), 0) + 1
-    for stage in ("evaluate", "segment", "campaign", "report"):
+    for stage in ("resample", "evaluate", "segment", "campaign", "report"):
         run([sys.executable, "-m", "pipeline", stage], main, MLFLOW_TRACKING_URI=tracking_uri)
     return TeamRun(tracking_uri, main, params, killed, trained_by)
 

@@ -112,3 +112,15 @@ def permutation_importance(
             losses.append(reference - roc_auc(y, probability(codec.decode(shuffled))))
         drops[col] = float(np.mean(losses))
     return pd.Series(drops).sort_values(ascending=False)
+
+
+def drivers_by_segment(explanations: Explanations, segment: pd.Series | np.ndarray, top: int = 3) -> pd.DataFrame:
+    """Per segment, the ``top`` columns that push its risk up the most (mean SHAP value in the segment,
+    signed): why a segment is risky, rather than why one customer is."""
+    frame = pd.DataFrame(explanations.values, columns=explanations.columns)
+    rows = []
+    for name, group in frame.groupby(np.asarray(segment)):
+        means = group.mean().sort_values(ascending=False)
+        drivers = {f"driver_{i + 1}": f"{c} ({v:+.3f})" for i, (c, v) in enumerate(means[:top].items())}
+        rows.append({"segment": name, **drivers})
+    return pd.DataFrame(rows)

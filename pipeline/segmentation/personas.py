@@ -31,6 +31,11 @@ class Personas:
         return len(self.centres)
 
     @property
+    def silhouette(self) -> float:
+        """The silhouette of the chosen k: how distinct the personas are (1 = perfectly separated)."""
+        return self.silhouettes[self.k]
+
+    @property
     def feature_names(self) -> list[str]:
         return [f"{col}={value}" for col, values in self.columns.items() for value in values]
 
@@ -91,6 +96,12 @@ def fit(frame: pd.DataFrame, columns: dict[str, list[str]], k_range: tuple[int, 
             best_k, best_centres = k, model.cluster_centers_
     assert best_k, "empty k range"
     return Personas(columns, best_centres, silhouettes)
+
+
+def by_segment(persona: pd.Series, segment: pd.Series) -> pd.DataFrame:
+    """Customers per persona (rows) and segment (columns): how the behavioural and the risk x value
+    views of the base overlap, so a campaign can speak to a segment in its personas' terms."""
+    return pd.crosstab(persona, segment).reset_index()
 
 
 def phrase(column: str, value: str) -> str:

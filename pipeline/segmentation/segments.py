@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -84,3 +87,55 @@ def churners_reached(probability: np.ndarray, churned: np.ndarray, top_share: fl
     order = np.argsort(-np.asarray(probability), kind="mergesort")
     k = round(top_share * len(order))
     return int(np.asarray(churned)[order][:k].sum())
+
+
+def churners_reached_at(
+    probabilities: dict[str, np.ndarray], churned: np.ndarray, top_shares: Sequence[float]
+) -> dict[str, dict[str, int]]:
+    """Per campaign size (``top_<percent>pct``), the churners each model's ranking reaches: the
+    comparison a campaign team can act on, in customers rather than in ROC-AUC."""
+    return {
+        f"top_{round(share * 100)}pct": {
+            model: churners_reached(q, churned, share) for model, q in probabilities.items()
+        }
+        for share in top_shares
+    }
+
+
+def summarize(evidence_table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """An ``evidence`` table's headline numbers per segment, as plain numbers for a metrics file."""
+    return {
+        row["segment"]: {k: float(row[k]) for k in ("customers", "predicted_churn_rate", "actual_churn_rate", "lift")}
+        for _, row in evidence_table.iterrows()
+    }
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What customers with known outcomes say about the champion's segments and ranking, against the
+    baseline's ranking (models are keyed ``champion`` and ``baseline``, in that order)."""
+
+    segments: pd.DataFrame  # ``evidence``: actual against predicted churn per segment
+    deciles: dict[str, pd.DataFrame]  # per model
+    gains: dict[str, tuple[np.ndarray, np.ndarray]]  # per model: share targeted, share of churners reached
+    churners_reached: dict[str, dict[str, int]]  # ``churners_reached_at``
+
+
+def evidence_on(
+    rows: np.ndarray,
+    assigned: pd.DataFrame,
+    champion: np.ndarray,
+    baseline: np.ndarray,
+    churned: np.ndarray,
+    top_shares: Sequence[float],
+) -> Evidence:
+    """The evidence from the customers in ``rows`` (a mask: the test split, whose scores no training or
+    model choice has seen, so the evidence is honest), given ``assign``'s output for all customers."""
+    y = churned[rows]
+    probabilities = {"champion": champion[rows], "baseline": baseline[rows]}
+    return Evidence(
+        segments=evidence(assigned["segment"][rows], champion[rows], y, assigned["revenue_at_risk"][rows].to_numpy()),
+        deciles={model: deciles(p, y) for model, p in probabilities.items()},
+        gains={model: gains(p, y) for model, p in probabilities.items()},
+        churners_reached=churners_reached_at(probabilities, y, top_shares),
+    )

@@ -31,16 +31,39 @@ log = logging.getLogger(__name__)
 
 
 def run(params: Params) -> None:
-    paths, opt = params.paths, params.optimize
+    paths = params.paths
     data = load_training_data(paths)
     md5 = data_md5(paths)
     plans = studies.plan_studies(params, md5)
     storage = studies.open_storage(params)
+    _queue_tickets(plans, storage, params)
+    _run_studies(plans, params, data)
+    finished = _finished_studies(plans, storage, params)
+
+    store.configure(params.tracking.experiment)
+    results, trained_by = _log_and_retrain_all(plans, finished, params, data, store.run_tags("optimize", md5))
+    write_json(paths.metrics / "optimize.json", _report(results, finished))
+    write_json(paths.training_runs("optimize"), trained_by)
+
+
+def progress(params: Params) -> str:
+    """What an interrupted ``optimize`` keeps: the finished trials, in the Optuna storage."""
+    storage = studies.open_storage(params)
+    plans = studies.plan_studies(params, data_md5(params.paths))
+    done = sum(len(studies.budget_trials(studies.open_study(plan, storage, params))) for plan in plans)
+    return f"{done} of {sum(p.budget for p in plans)} trials are finished and kept in the studies"
+
+
+def _queue_tickets(plans: list[studies.StudyPlan], storage: optuna.storages.RDBStorage, params: Params) -> None:
+    """Queue each study's remaining budget as tickets, which any worker may take."""
     for plan in plans:
         queued = studies.issue_tickets(studies.open_study(plan, storage, params), plan.budget)
         log.info("study %s (%s): %d of %d trials to run", plan.label, plan.name, queued, plan.budget)
 
-    workers = opt.workers or studies.default_workers()
+
+def _run_studies(plans: list[studies.StudyPlan], params: Params, data: TrainingData) -> None:
+    """Work off the tickets in this process alone, or in ``optimize.workers`` processes."""
+    workers = params.optimize.workers or studies.default_workers()
     started = time.monotonic()
     if workers == 1:
         studies.work(plans, params, data)
@@ -48,14 +71,29 @@ def run(params: Params) -> None:
         _run_worker_processes(workers, params)
     log.info("studies finished in %.0f s with %d worker(s)", time.monotonic() - started, workers)
 
+
+def _finished_studies(
+    plans: list[studies.StudyPlan], storage: optuna.storages.RDBStorage, params: Params
+) -> dict[str, optuna.Study]:
+    """Each study by its label, checked to have finished exactly its budget."""
     finished = {plan.label: studies.open_study(plan, storage, params) for plan in plans}
     for plan in plans:
         done = len(studies.budget_trials(finished[plan.label]))
         if done != plan.budget:
             raise RuntimeError(f"study {plan.name} finished {done} trials, its budget is {plan.budget}")
+    return finished
 
-    store.configure(params.tracking.experiment)
-    tags = store.run_tags("optimize", md5)
+
+def _log_and_retrain_all(
+    plans: list[studies.StudyPlan],
+    finished: dict[str, optuna.Study],
+    params: Params,
+    data: TrainingData,
+    tags: dict[str, str],
+) -> tuple[dict[str, SeedResults], dict[str, str]]:
+    """The comparison's studies under one parent run (with its figures), the full search under another;
+    returns each study's retrained results and MLflow run, by label."""
+    opt = params.optimize
     results: dict[str, SeedResults] = {}
     trained_by: dict[str, str] = {}
     with mlflow.start_run(run_name="optimizer-comparison", tags={**tags, "study": "comparison"}) as comparison:
@@ -73,7 +111,11 @@ def run(params: Params) -> None:
         results[plan.label], trained_by[plan.label] = _log_and_retrain(
             plan, finished[plan.label], search.info.run_id, params, data, tags
         )
+    return results, trained_by
 
+
+def _report(results: dict[str, SeedResults], finished: dict[str, optuna.Study]) -> dict[str, dict[str, object]]:
+    """Per study: the retrained results over seeds, and how its trials went."""
     report = {}
     for label, result in results.items():
         study = finished[label]
@@ -86,16 +128,7 @@ def run(params: Params) -> None:
             "best_trial": studies.position(study.best_trial),
             "best_trial_val_loss": study.best_value,
         }
-    write_json(paths.metrics / "optimize.json", report)
-    write_json(paths.training_runs("optimize"), trained_by)
-
-
-def progress(params: Params) -> str:
-    """What an interrupted ``optimize`` keeps: the finished trials, in the Optuna storage."""
-    storage = studies.open_storage(params)
-    plans = studies.plan_studies(params, data_md5(params.paths))
-    done = sum(len(studies.budget_trials(studies.open_study(plan, storage, params))) for plan in plans)
-    return f"{done} of {sum(p.budget for p in plans)} trials are finished and kept in the studies"
+    return report
 
 
 def _log_and_retrain(
@@ -123,19 +156,24 @@ def _log_and_retrain(
         path = directory / f"seed-{trained.seed}.keras"
         runs.log_trained_model(study_run, f"{plan.label}-seed-{trained.seed}", trained, path, seed_tags)
     write_curves(params.paths.plots / "optimize" / f"{plan.label}.csv", result.selected.history)
+    _log_seed_summary(study_run, plan.label, result, len(seeds))
+    runs.finish(study_run)
+    return result, study_run
+
+
+def _log_seed_summary(run_id: str, label: str, result: SeedResults, seeds: int) -> None:
+    """The retrained configuration's spread over seeds, on its study run and in the log."""
     summary = result.summary()
-    runs.log_values(study_run, metrics={**summary, "selected_seed": result.selected.seed})
+    runs.log_values(run_id, metrics={**summary, "selected_seed": result.selected.seed})
     log.info(
         "%s: val_log_loss %.4f ± %.4f, val_roc_auc %.4f ± %.4f over %d seeds",
-        plan.label,
+        label,
         summary["val_log_loss_mean"],
         summary["val_log_loss_std"],
         summary["val_roc_auc_mean"],
         summary["val_roc_auc_std"],
-        len(seeds),
+        seeds,
     )
-    runs.finish(study_run)
-    return result, study_run
 
 
 def _log_comparison_figures(results: dict[str, SeedResults]) -> None:

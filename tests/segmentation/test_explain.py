@@ -7,7 +7,7 @@ import numpy as np
 from pipeline.data.contract import Purpose, validate_records
 from pipeline.data.schema import DataSchema
 from pipeline.features.preprocessing import Preprocessor
-from pipeline.segmentation.explain import Codec, explain, reasons
+from pipeline.segmentation.explain import Codec, Explanations, drivers_by_segment, explain, reasons
 from tests.synthetic import make_customers
 
 
@@ -44,3 +44,14 @@ def test_codec_round_trip(schema: DataSchema) -> None:
         assert list(decoded[col]) == list(frame[col])
     for col in schema.numeric:
         np.testing.assert_array_equal(decoded[col], frame[col].to_numpy())
+
+
+def test_drivers_are_the_columns_that_raise_a_segments_risk_most() -> None:
+    values = np.array([[0.3, -0.1, 0.2, 0.0], [0.1, -0.1, 0.0, 0.05], [-0.2, 0.4, 0.0, 0.1]])
+    explanations = Explanations(["a", "b", "c", "d"], values, 0.2)
+    table = drivers_by_segment(explanations, np.array(["risky", "risky", "other"]), top=2)
+    assert list(table.columns) == ["segment", "driver_1", "driver_2"]
+    drivers = table.set_index("segment")
+    # risky: means a +0.2, b -0.1, c +0.1, d +0.025; other: a -0.2, b +0.4, c 0, d +0.1
+    assert drivers.loc["risky"].tolist() == ["a (+0.200)", "c (+0.100)"]
+    assert drivers.loc["other"].tolist() == ["b (+0.400)", "d (+0.100)"]

@@ -78,6 +78,7 @@ def test_personas_are_chosen_by_silhouette_and_survive_json(schema: DataSchema, 
     fitted = personas.fit(frame, columns, (2, 4), seed=0)
     assert set(fitted.silhouettes) == {2, 3, 4}
     assert fitted.silhouettes[fitted.k] == max(fitted.silhouettes.values())
+    assert fitted.silhouette == max(fitted.silhouettes.values())
     labels = fitted.assign(frame)
     assert set(labels) <= set(range(1, fitted.k + 1)) and len(labels) == len(frame)
     again = personas.Personas.from_json(fitted.to_json())
@@ -86,6 +87,59 @@ def test_personas_are_chosen_by_silhouette_and_survive_json(schema: DataSchema, 
     assert described["customers"].sum() == len(frame)
     assert all(isinstance(d, str) and "=" in d for d in described["defining"])
     assert described["name"].is_unique and described["name"].str.len().gt(0).all()
+
+
+def test_churners_reached_per_campaign_size_and_model() -> None:
+    churned = np.array([1, 1, 0, 0, 1, 0, 0, 0, 0, 0])
+    good = np.linspace(1, 0, 10)  # targets rows 0, 1, 2, ... first
+    reached = segments.churners_reached_at({"champion": good, "baseline": -good}, churned, [0.2, 0.5])
+    # top 20 %: rows 0-1 (2 churners) against rows 9-8 (none); top 50 %: rows 0-4 (3) against rows 9-5 (none)
+    assert reached == {"top_20pct": {"champion": 2, "baseline": 0}, "top_50pct": {"champion": 3, "baseline": 0}}
+    assert list(reached["top_20pct"]) == ["champion", "baseline"]
+
+
+def test_evidence_comes_from_the_rows_given_only(cfg: SegmentConfig, known_signal: Signal) -> None:
+    probability, churned, value = known_signal
+    assigned = segments.assign(probability, value, cfg)
+    rows = np.zeros(len(probability), dtype=bool)
+    rows[::5] = True
+    noise = np.random.default_rng(0).random(len(probability))  # a ranking that knows nothing
+    found = segments.evidence_on(rows, assigned, probability, noise, churned, [0.1, 0.2])
+    assert found.segments["customers"].sum() == rows.sum()
+    alone = segments.evidence(
+        assigned["segment"][rows], probability[rows], churned[rows], assigned["revenue_at_risk"][rows].to_numpy()
+    )
+    pd.testing.assert_frame_equal(found.segments, alone)
+    assert list(found.deciles) == list(found.gains) == ["champion", "baseline"]
+    pd.testing.assert_frame_equal(found.deciles["baseline"], segments.deciles(noise[rows], churned[rows]))
+    assert set(found.churners_reached) == {"top_10pct", "top_20pct"}
+    reached = found.churners_reached["top_20pct"]
+    assert reached["champion"] > reached["baseline"] * 1.5  # the true probability ranks far better than noise
+    assert found.gains["champion"][1][20] > found.gains["baseline"][1][20]
+
+
+def test_the_evidence_summary_keeps_the_headline_numbers_per_segment(cfg: SegmentConfig, known_signal: Signal) -> None:
+    probability, churned, value = known_signal
+    assigned = segments.assign(probability, value, cfg)
+    table = segments.evidence(assigned["segment"], probability, churned, assigned["revenue_at_risk"].to_numpy())
+    summary = segments.summarize(table)
+    assert list(summary) == table["segment"].tolist()  # riskiest segment first, as in the table
+    for row in table.itertuples():
+        assert summary[row.segment] == {
+            "customers": float(row.customers),
+            "predicted_churn_rate": pytest.approx(row.predicted_churn_rate),
+            "actual_churn_rate": pytest.approx(row.actual_churn_rate),
+            "lift": pytest.approx(row.lift),
+        }
+
+
+def test_persona_by_segment_counts_each_customer_once() -> None:
+    persona = pd.Series([1, 1, 2, 2, 2], name="persona")
+    segment = pd.Series(["Grow", "Retain", "Grow", "Grow", "Retain"], name="segment")
+    table = personas.by_segment(persona, segment)
+    assert list(table.columns) == ["persona", "Grow", "Retain"]
+    assert table.set_index("persona").loc[2].tolist() == [2, 1]
+    assert table[["Grow", "Retain"]].to_numpy().sum() == len(persona)
 
 
 PERSONA_COLUMNS = {

@@ -66,6 +66,7 @@ def _served(
     paths: list[Path], decision: Decision, schema: DataSchema, preprocessor: Path, records: pd.DataFrame
 ) -> mlflow.pyfunc.PyFuncModel:
     """Logged with ``log_pyfunc`` into the current (test) store and loaded back as MLflow serves it."""
+    mlflow.set_experiment("ensemble")  # in this store: an experiment id an earlier test set may not exist here
     with mlflow.start_run():
         info = log_pyfunc(
             "model",

@@ -61,7 +61,7 @@ def test_the_ui_sees_experiment_runs_curves_and_registry(api: str, pipeline_proj
     [comparison] = _search(api, eid, "attributes.run_name = 'optimizer-comparison'")
     studies = _search(api, eid, f"tags.`mlflow.parentRunId` = '{comparison['info']['run_id']}'")
     assert {_tags(s)["optimizer"] for s in studies} == set(params.optimize.comparison.optimizers)
-    adam_trials = _search(api, eid, "tags.optimizer = 'adam' and tags.stage = 'optimize' and tags.trial != ''")
+    adam_trials = _search(api, eid, "tags.optimizer = 'adam' and tags.study = 'comparison' and tags.trial != ''")
     assert len(adam_trials) == params.optimize.comparison.trials_per_optimizer
     assert all(_tags(t)["state"] in {"COMPLETE", "PRUNED"} for t in adam_trials)
 
