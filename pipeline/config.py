@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
+from pipeline import metric_registry
 from pipeline.model.config import Candidate, Imbalance
 from pipeline.model.optimizers import REGISTRY
 
@@ -36,6 +37,19 @@ class PathsConfig(Section):
         """Which MLflow run trained each model a stage wrote: kept apart from the models, so their
         files (and DVC hashes) depend only on the models."""
         return self.runs / f"{stage}.json"
+
+    def headline(self, stage: str) -> Path:
+        """The few figures a person compares between runs (``dvc metrics diff``): declared as metrics."""
+        return self.metrics / f"{stage}.json"
+
+    def summary(self, stage: str) -> Path:
+        """Everything the stage measured, beside its other reports: an output, not a metrics file."""
+        return self.reports / stage / "summary.json"
+
+    @property
+    def registered_versions(self) -> Path:
+        """The registry versions ``evaluate`` registered, which ``segment`` and ``campaign`` score with."""
+        return self.reports / "evaluate" / "registry.json"
 
     def split(self, name: str) -> Path:
         return self.prepared / f"{name}.parquet"
@@ -174,7 +188,7 @@ class GateConfig(Section):
 
     @property
     def lower_is_better(self) -> bool:
-        return self.criterion in ("log_loss", "brier")
+        return metric_registry.lower_is_better(self.criterion)
 
 
 class ResampleConfig(Section):

@@ -71,7 +71,13 @@ def test_mlflow_run_drives_the_whole_pipeline(
     experiment = client.get_experiment_by_name(params["tracking"]["experiment"])
     for stage in STAGES:
         assert client.search_runs([experiment.experiment_id], f"tags.stage = '{stage}'", max_results=1), stage
+    # one reproduction id on every run of that `dvc repro`, and on the registered versions
+    every_run = client.search_runs([experiment.experiment_id], max_results=5000)
+    reproductions = {r.data.tags["reproduction"] for r in every_run}
+    [first_reproduction] = reproductions
+    assert first_reproduction.startswith("dvc-"), reproductions
     name = params["tracking"]["registered_model"]
+    assert client.get_model_version_by_alias(name, "champion").tags["reproduction"] == first_reproduction
     assert client.get_model_version_by_alias(name, "champion").tags["data_md5"] == "0f9de68e012bd3aed5fa7cdc9fc421af"
     client.get_model_version_by_alias(name, "baseline")
     report = project / "docs" / "REPORT.md"
@@ -92,6 +98,11 @@ def test_mlflow_run_drives_the_whole_pipeline(
     assert _ran(changed.stdout + changed.stderr) == downstream, changed.stdout
     phases["rerun after an optimize parameter"] = time.monotonic() - started
     assert "up to date" in run(["dvc", "status"], project).stdout
+    rerun = client.search_runs(
+        [experiment.experiment_id], f"tags.reproduction != '{first_reproduction}'", max_results=5000
+    )
+    assert {r.data.tags["stage"] for r in rerun} == downstream
+    assert len({r.data.tags["reproduction"] for r in rerun}) == 1
 
     # one idea through MLflow Projects: a train run beside the trials, in the project's experiment
     started = time.monotonic()

@@ -114,7 +114,7 @@ def _run_pipeline(tracking_uri: str, main: Path, second: Path) -> TeamRun:
 
 def _kill_mid_trial(worker: subprocess.Popen, params: Params) -> tuple[str, int]:
     """SIGKILL the second machine's worker once it has finished a trial and is training another."""
-    storage = studies.open_storage(params)
+    storage = studies.open_storage(params.optimize, params.paths.studies)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and worker.poll() is None:
         mine = [(name, t) for name, t in _trials(params, storage) if t.user_attrs.get("worker") == SECOND_WORKER]
@@ -129,7 +129,7 @@ def _kill_mid_trial(worker: subprocess.Popen, params: Params) -> tuple[str, int]
 def _trials(params: Params, storage: optuna.storages.RDBStorage) -> list[tuple[str, FrozenTrial]]:
     """Every trial of the studies created so far, with its study's name."""
     found = []
-    for plan in studies.plan_studies(params, data_md5(params.paths)):
+    for plan in studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
         try:
             study = optuna.load_study(study_name=plan.name, storage=storage)
         except KeyError:  # not created yet
@@ -139,11 +139,13 @@ def _trials(params: Params, storage: optuna.storages.RDBStorage) -> list[tuple[s
 
 
 def _study(team: TeamRun, plan: studies.StudyPlan) -> optuna.Study:
-    return optuna.load_study(study_name=plan.name, storage=studies.open_storage(team.params))
+    return optuna.load_study(
+        study_name=plan.name, storage=studies.open_storage(team.params.optimize, team.params.paths.studies)
+    )
 
 
 def _plans(team: TeamRun) -> list[studies.StudyPlan]:
-    return studies.plan_studies(team.params, data_md5(team.params.paths))
+    return studies.plan_studies(team.params.optimize, team.params.baseline.candidate, data_md5(team.params.paths))
 
 
 def test_each_study_ran_exactly_its_budget_and_no_trial_twice(team: TeamRun) -> None:
@@ -161,7 +163,9 @@ def test_each_study_ran_exactly_its_budget_and_no_trial_twice(team: TeamRun) -> 
 
 def test_the_killed_trial_failed_and_was_run_again(team: TeamRun) -> None:
     name, number = team.killed
-    study = optuna.load_study(study_name=name, storage=studies.open_storage(team.params))
+    study = optuna.load_study(
+        study_name=name, storage=studies.open_storage(team.params.optimize, team.params.paths.studies)
+    )
     killed = study.trials[number]
     assert killed.state == TrialState.FAIL and killed.user_attrs["worker"] == SECOND_WORKER
     tickets = [t for t in study.trials if studies.TICKET in t.user_attrs]

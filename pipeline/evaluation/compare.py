@@ -10,8 +10,7 @@ import numpy as np
 from pipeline.config import EvaluateConfig, ThresholdConfig
 from pipeline.evaluation import bootstrap, calibration, thresholds
 from pipeline.evaluation.calibration import Calibrator
-
-DIFFERENCE_METRICS = ("log_loss", "brier", "roc_auc", "pr_auc", "f1")  # every gate criterion, and F1
+from pipeline.metric_registry import PAIRED
 
 
 @dataclass
@@ -70,5 +69,5 @@ def score_on_test(results: Mapping[str, ModelResult], y_test: np.ndarray, cfg: E
                     indices,
                     b.confidence,
                 )
-                for metric in DIFFERENCE_METRICS
+                for metric in PAIRED
             }

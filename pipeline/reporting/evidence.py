@@ -154,7 +154,7 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         campaign_summary=campaign_summary,
         campaign_tables=campaign_tables,
         prepare_run=prepare_run,
-        profile=json.loads(download(prepare_run, "prepare.json", workdir / "prepare.json").read_text()),
+        profile=json.loads(download(prepare_run, "summary.json", workdir / "profile.json").read_text()),
         error_analysis=pd.read_csv(download(evaluate_run, "error_analysis.csv", workdir / "error_analysis.csv")),
     )
     curve_runs = [*baseline_seeds, *(r for s in (*studies.values(), *recipes.values()) for r in s.seed_runs)]

@@ -19,6 +19,7 @@ import yaml
 from pipeline import figures
 from pipeline.config import Params
 from pipeline.data.schema import DataSchema
+from pipeline.metric_registry import RESAMPLED, label, read_interval
 from pipeline.reporting import diagrams, tables
 from pipeline.reporting.evidence import Evidence, Study, download
 from pipeline.tracking import registry
@@ -167,9 +168,8 @@ def resampled_facts(evidence: Evidence) -> dict:
         run = evidence.model_runs.get(name)
         if run is None or f"diff_{key}" not in run.data.metrics:
             return None
-        m = run.data.metrics
-        low, high = m[f"diff_{key}_low"], m[f"diff_{key}_high"]
-        return {"value": m[f"diff_{key}"], "low": low, "high": high, "sign": _sign(low, high, lower)}
+        value, low, high = read_interval(run.data.metrics, "diff", key)
+        return {"value": value, "low": low, "high": high, "sign": _sign(low, high, lower)}
 
     blend = None
     if tables.BLEND in models:
@@ -184,7 +184,7 @@ def resampled_facts(evidence: Evidence) -> dict:
         }
     return {
         "criterion": key,
-        "label": tables.LABELS[key].lower(),
+        "label": label(key).lower(),
         "lower_is_better": lower,
         "alpha": alpha,
         "design": r["design"],
@@ -193,7 +193,7 @@ def resampled_facts(evidence: Evidence) -> dict:
         "reason": r["reason"],
         "qualified": r["qualified"],
         "family": len(challengers),
-        "metrics": len(tables.FOLD_METRICS),
+        "metrics": len(RESAMPLED),
         "networks": networks,
         "references": references,
         "mean": {n: m["mean"][key] for n, m in models.items()},
@@ -256,7 +256,7 @@ def facts(params: Params, evidence: Evidence) -> dict:
     bm, cm = base_run.data.metrics, champ_run.data.metrics
 
     def ci_excludes_zero(metrics: dict[str, float], key: str) -> int:
-        low, high = metrics[f"diff_{key}_low"], metrics[f"diff_{key}_high"]
+        _, low, high = read_interval(metrics, "diff", key)
         return 1 if low > 0 else -1 if high < 0 else 0
 
     comparison = {k: s for k, s in evidence.studies.items() if k != "search"}
@@ -408,7 +408,7 @@ def _diagrams(params: Params, evidence: Evidence, workdir: Path, document_dir: P
     }
     base, champ = evidence.model_runs["baseline"].data.metrics, evidence.model_runs[champion].data.metrics
     metric_rows = [["Test metric", "Baseline", f"Champion ({champion})"]] + [
-        [tables.LABELS[k], tables.num(base[f"test_{k}"]), tables.num(champ[f"test_{k}"])] for k in SUMMARY_METRICS
+        [label(k), tables.num(base[f"test_{k}"]), tables.num(champ[f"test_{k}"])] for k in SUMMARY_METRICS
     ]
     segment_rows = [["Segment", "Test customers", "Actual churn (%)", "Lift"]] + [
         [r["segment"], f"{r['customers']:.0f}", tables.pct(r["actual_churn_rate"]), tables.num(r["lift"], 2)]

@@ -16,24 +16,8 @@ import pandas as pd
 from mlflow.entities import Run
 
 from pipeline.evaluation.resampled import Comparison, corrected_t_test
+from pipeline.metric_registry import PAIRED, RESAMPLED, TEST, VALIDATION, label, read_interval
 from pipeline.reporting.evidence import Evidence
-
-TEST_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier", "ece")
-PAIRED_METRICS = ("log_loss", "brier", "roc_auc", "pr_auc", "f1")  # champion minus baseline on test, paired
-VALIDATION_METRICS = ("log_loss", "roc_auc", "pr_auc", "f1", "accuracy", "precision", "recall", "best_epoch")
-LABELS = {
-    "accuracy": "Accuracy",
-    "precision": "Precision",
-    "recall": "Recall",
-    "f1": "F1",
-    "roc_auc": "ROC-AUC",
-    "pr_auc": "PR-AUC",
-    "log_loss": "Log loss",
-    "brier": "Brier score",
-    "ece": "Expected calibration error",
-    "best_epoch": "Best epoch",
-    "macro_f1": "Macro-F1",
-}
 
 
 @dataclass(frozen=True)
@@ -73,14 +57,14 @@ def pct(rate: float, digits: int = 1) -> str:
 
 def on_test(run: Run, metric: str, digits: int = 3) -> str:
     m = run.data.metrics
-    return interval(m[f"test_{metric}"], m[f"test_{metric}_low"], m[f"test_{metric}_high"], digits)
+    return interval(*read_interval(m, "test", metric), digits)
 
 
 def paired_difference(run: Run, metric: str) -> str:
     m = run.data.metrics
     if f"diff_{metric}" not in m:
         return "reference"
-    return signed_interval(m[f"diff_{metric}"], m[f"diff_{metric}_low"], m[f"diff_{metric}_high"])
+    return signed_interval(*read_interval(m, "diff", metric))
 
 
 def model_label(evidence: Evidence, name: str) -> str:
@@ -118,10 +102,8 @@ def customer_base(evidence: Evidence, columns: int) -> Table:
 
 def baseline_validation(evidence: Evidence) -> Table:
     m = evidence.baseline_run.data.metrics
-    digits = {k: 1 if k == "best_epoch" else 4 for k in VALIDATION_METRICS}
-    rows = [
-        [LABELS[k], num(m[f"val_{k}_mean"], digits[k]), num(m[f"val_{k}_std"], digits[k])] for k in VALIDATION_METRICS
-    ]
+    digits = {k: 1 if k == "best_epoch" else 4 for k in VALIDATION}
+    rows = [[label(k), num(m[f"val_{k}_mean"], digits[k]), num(m[f"val_{k}_std"], digits[k])] for k in VALIDATION]
     return Table("baseline_validation", ["Validation metric", "Mean over seeds", "Standard deviation"], rows)
 
 
@@ -218,9 +200,9 @@ def search_configuration(evidence: Evidence) -> Table:
 def before_after(evidence: Evidence) -> Table:
     base, champ = evidence.model_runs["baseline"], evidence.model_runs[evidence.champion]
     rows = []
-    for k in TEST_METRICS:
+    for k in TEST:
         change = champ.data.metrics[f"test_{k}"] - base.data.metrics[f"test_{k}"]
-        rows.append([LABELS[k], on_test(base, k), on_test(champ, k), signed(change)])
+        rows.append([label(k), on_test(base, k), on_test(champ, k), signed(change)])
     header = [
         "Test metric",
         "Baseline [95 % CI]",
@@ -232,7 +214,7 @@ def before_after(evidence: Evidence) -> Table:
 
 def paired(evidence: Evidence) -> Table:
     champ = evidence.model_runs[evidence.champion]
-    rows = [[LABELS[k], paired_difference(champ, k)] for k in PAIRED_METRICS]
+    rows = [[label(k), paired_difference(champ, k)] for k in PAIRED]
     return Table("paired", ["Test metric", "Champion minus baseline, paired bootstrap [95 % CI]"], rows)
 
 
@@ -411,11 +393,12 @@ def provenance(evidence: Evidence) -> Table:
                 str(version.version),
                 version.tags["candidate"],
                 version.run_id,
+                version.tags["reproduction"],
                 version.tags["git_commit"],
                 version.tags["data_md5"],
             ]
         )
-    header = ["Alias", "Version", "Model", "Evaluate run", "Git commit", "Data md5"]
+    header = ["Alias", "Version", "Model", "Evaluate run", "Reproduction", "Git commit", "Data md5"]
     return Table("provenance", header, rows)
 
 
@@ -524,7 +507,6 @@ def campaign_sensitivity(evidence: Evidence) -> Table:
 
 
 # ---- the resampled comparison (the resample run's comparison.json and folds.csv) ---------------
-FOLD_METRICS = ("log_loss", "roc_auc", "pr_auc", "brier", "f1", "macro_f1")  # the resampled metrics, in order
 BASELINE = "baseline"
 BLEND = "blend_baseline_gb"  # the resample stage's blend: mean of the Platt-calibrated baseline and gradient boosting
 
@@ -579,7 +561,7 @@ def resampled(evidence: Evidence) -> Table:
             [
                 model_label(evidence, name),
                 "network" if model["kind"] == "ann" else "reference",
-                *(num(model["mean"][m], 4) for m in FOLD_METRICS),
+                *(num(model["mean"][m], 4) for m in RESAMPLED),
                 "n/a" if versus is None else signed_interval(versus["mean"], versus["low"], versus["high"]),
                 "n/a" if versus is None else p_value(versus["p_holm"]),
                 updates(model["cost"]),
@@ -589,8 +571,8 @@ def resampled(evidence: Evidence) -> Table:
     header = [
         "Model",
         "Kind",
-        *(LABELS[m] for m in FOLD_METRICS),
-        f"{LABELS[key]} minus baseline [95 % CI]",
+        *(label(m) for m in RESAMPLED),
+        f"{label(key)} minus baseline [95 % CI]",
         "Holm-adjusted p",
         "Cost (parameter updates)",
         "Significantly better than the baseline",
@@ -604,7 +586,7 @@ def gate(evidence: Evidence) -> Table:
     design, rule = r["design"], r["gate"]
     family = len(r["models"]) - 1
     rows = [
-        ["Criterion", f"{LABELS[rule['criterion']]}, mean over the held-out folds"
+        ["Criterion", f"{label(rule['criterion'])}, mean over the held-out folds"
          f" ({'lower' if rule['lower_is_better'] else 'higher'} is better)"],
         ["Significance level (alpha)", f"{rule['alpha']:g}"],
         ["Resampling", f"{design['repeats']} repeats x {design['folds']} folds"],
@@ -691,14 +673,14 @@ def recipes_vs_tuned(evidence: Evidence) -> Table:
             added = resampled_difference(evidence, other, name, key)
             row += [other, num(models[other]["mean"][key], 4), signed_interval(added.mean, added.low, added.high)]
         rows.append(row)
-    label = LABELS[key]
+    shown = label(key).lower()
     header = [
         "Recipe",
-        f"Resampled {label.lower()}",
+        f"Resampled {shown}",
         "Minus baseline [95 % CI]",
         "Holm-adjusted p",
         "Tuned counterpart",
-        f"Its resampled {label.lower()}",
+        f"Its resampled {shown}",
         "Tuned minus recipe [95 % CI, unadjusted]",
     ]
     return Table("recipes_vs_tuned", header, rows)
@@ -722,9 +704,9 @@ def confirmation(evidence: Evidence) -> Table:
         )
     header = [
         "Model",
-        f"Resampled: {LABELS[key].lower()} minus baseline [95 % CI]",
+        f"Resampled: {label(key).lower()} minus baseline [95 % CI]",
         "Holm-adjusted p",
-        f"Test: {LABELS[key].lower()} minus baseline [paired bootstrap 95 % CI]",
+        f"Test: {label(key).lower()} minus baseline [paired bootstrap 95 % CI]",
     ]
     return Table("confirmation", header, rows)
 
@@ -738,7 +720,7 @@ def ensemble(evidence: Evidence) -> Table:
             rows.append(
                 [
                     model_label(evidence, name),
-                    LABELS[metric],
+                    label(metric),
                     f"{v['single_mean']:.4f} ± {v['single_std']:.4f}",
                     num(v["ensemble"], 4),
                     signed_interval(v["diff"], v["low"], v["high"]),

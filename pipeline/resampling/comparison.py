@@ -21,13 +21,13 @@ from pipeline.evaluation import calibration, compare, metrics, reference
 from pipeline.evaluation.resampled import Comparison, GateDecision, Standing, corrected_t_test, gate, holm_adjusted
 from pipeline.features.encoded import Split
 from pipeline.features.preprocessing import Preprocessor
+from pipeline.metric_registry import RESAMPLED, with_interval
 from pipeline.model.config import Candidate
 from pipeline.resampling.folds import Fold
 from pipeline.training.job import TrainingData, predict, train_members
 
 BASELINE = "baseline"
 BLEND = "blend_baseline_gb"  # the mean of the Platt-calibrated baseline network and gradient boosting
-FOLD_METRICS = ("log_loss", "roc_auc", "pr_auc", "brier", "f1", "macro_f1")
 LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
 ContactValue = Callable[[pd.DataFrame, np.ndarray], np.ndarray]  # (frame, labels) -> value of contacting each
 
@@ -143,7 +143,7 @@ def versus_baseline(scores: pd.DataFrame, confidence: float) -> dict[str, dict[s
     others = [m for m in dict.fromkeys(scores["model"]) if m != BASELINE]
     return {
         metric: holm_adjusted({m: versus(scores, metric, m, BASELINE, confidence) for m in others})
-        for metric in FOLD_METRICS
+        for metric in RESAMPLED
     }
 
 
@@ -179,7 +179,7 @@ def document(
 ) -> dict:
     """Everything later stages and the report read: the design, each model's mean per metric, its
     difference from the baseline, the gate's standings and its decision."""
-    means = scores.groupby("model", sort=False)[list(FOLD_METRICS)].mean()
+    means = scores.groupby("model", sort=False)[list(RESAMPLED)].mean()
     kinds = scores.drop_duplicates("model").set_index("model")["kind"]
     sizes = scores.drop_duplicates("index")
     costs = scores.groupby("model", sort=False)["updates"].mean()
@@ -200,8 +200,8 @@ def document(
         "models": {
             name: {
                 "kind": str(kinds[name]),
-                "mean": {m: float(means.loc[name, m]) for m in FOLD_METRICS},
-                "vs_baseline": {m: vars(comparisons[m][name]) for m in FOLD_METRICS if name in comparisons[m]},
+                "mean": {m: float(means.loc[name, m]) for m in RESAMPLED},
+                "vs_baseline": {m: vars(comparisons[m][name]) for m in RESAMPLED if name in comparisons[m]},
                 "cost": None if np.isnan(costs[name]) else float(costs[name]),  # parameter updates
                 "gated": name in standings,
             }
@@ -233,6 +233,5 @@ def flat_metrics(summary: dict) -> dict[str, float]:
     for name, model in summary["models"].items():
         values |= {f"{name}/{m}": v for m, v in model["mean"].items()}
         for m, c in model["vs_baseline"].items():
-            values |= {f"{name}/diff_{m}": c["mean"], f"{name}/diff_{m}_low": c["low"],
-                       f"{name}/diff_{m}_high": c["high"], f"{name}/p_holm_{m}": c["p_holm"]}  # fmt: skip
+            values |= with_interval(f"{name}/diff", m, c) | {f"{name}/p_holm_{m}": c["p_holm"]}
     return values

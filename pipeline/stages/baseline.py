@@ -23,6 +23,7 @@ from pipeline.training.job import TrainingData, load_training_data
 from pipeline.training.seeds import SeedResults, train_over_seeds
 
 log = logging.getLogger(__name__)
+HEADLINE = ("selected_seed", "val_log_loss_mean", "val_log_loss_std", "val_roc_auc_mean", "val_roc_auc_std")
 
 
 def run(params: Params) -> None:
@@ -33,7 +34,9 @@ def run(params: Params) -> None:
     for trained in results.runs:
         write_curves(paths.plots / "baseline" / f"seed-{trained.seed}.csv", trained.history)
     write_json(paths.training_runs("baseline"), {"baseline": run_id})
-    write_json(paths.metrics / "baseline.json", {"selected_seed": results.selected.seed, **results.summary()})
+    summary = {"selected_seed": results.selected.seed, **results.summary()}
+    write_json(paths.summary("baseline"), summary)
+    write_json(paths.headline("baseline"), {k: summary[k] for k in HEADLINE})
 
 
 def train_and_log(
@@ -47,10 +50,11 @@ def train_and_log(
         mlflow.log_params({**candidate.flat_params(), "seeds": cfg.seeds, "threshold": cfg.threshold})
         results = train_over_seeds(name, candidate, data, cfg.seeds, cfg.threshold)
         model_store.save(directory, results)
+        inputs = runs.training_inputs(data, params.paths)
         for trained in results.runs:
             log.info("%s seed %d: %s", name, trained.seed, _brief(trained.val_metrics))
             model_path = directory / f"seed-{trained.seed}.keras"
-            runs.log_trained_model(parent.info.run_id, f"{name}-seed-{trained.seed}", trained, model_path, tags)
+            runs.log_trained_model(parent.info.run_id, f"{name}-seed-{trained.seed}", trained, model_path, tags, inputs)
         mlflow.log_metrics({**results.summary(), "selected_seed": results.selected.seed})
     return results, parent.info.run_id
 

@@ -40,7 +40,7 @@ def run(params: Params) -> None:
     churned = test[schema.target.column].to_numpy("float64")
 
     store.configure(params.tracking.experiment)
-    versions = read_json(paths.metrics / "evaluate.json")["registry_versions"]
+    versions = read_json(paths.registered_versions)
     name = params.tracking.registered_model
     p = {role: registry.load_scorer(registry.version_uri(name, versions[alias])).probability_of(columns)
          for role, alias in (("champion", registry.CHAMPION), ("baseline", registry.BASELINE))}  # fmt: skip
@@ -50,7 +50,8 @@ def run(params: Params) -> None:
     out = paths.reports / "campaign"
     _write_tables(out, check, plan)
     summary = _summary(customers, test, plan, check)
-    write_json(paths.metrics / "campaign.json", summary)
+    write_json(paths.summary("campaign"), summary)
+    write_json(paths.headline("campaign"), _headline(summary))
 
     tags = store.run_tags("campaign", data_md5(paths), champion_version=versions[registry.CHAMPION])
     with mlflow.start_run(run_name="campaign", tags=tags) as active:
@@ -90,6 +91,20 @@ def _summary(
         "test_planned_share": check.planned_share,
         "test_net_value": targeting.summarize(check.rules),
         "base_scale": len(customers) / len(test),  # the test split is a random fifth of the customer base
+    }
+
+
+def _headline(summary: dict) -> dict[str, object]:
+    """The plan's size and what it realized on test, alone and against the existing model's targeting."""
+    planned, existing = (summary["test_net_value"][r] for r in ("expected net value", "existing model's probability"))
+    return {
+        "test_planned_contacts": summary["test_planned_contacts"],
+        "test_net_value": {k: planned[k] for k in ("net_value", "low", "high")},
+        "test_plan_minus_existing": {
+            "value": existing["plan_minus_rule"],
+            "low": existing["plan_minus_rule_low"],
+            "high": existing["plan_minus_rule_high"],
+        },
     }
 
 

@@ -25,6 +25,7 @@ from pipeline.evaluation.compare import ModelResult
 from pipeline.features.encoded import Split, load_split
 from pipeline.features.preprocessing import Preprocessor
 from pipeline.io import read_json, write_atomic, write_json
+from pipeline.metric_registry import BEFORE_AFTER, with_interval
 from pipeline.segmentation import campaign
 from pipeline.serving.package import log_pyfunc
 from pipeline.serving.scorer import Decision
@@ -34,7 +35,6 @@ from pipeline.training.job import predict
 from pipeline.training.store import StoredCandidate
 
 log = logging.getLogger(__name__)
-KEY_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
 MODEL_GROUPS = ("baseline", "recipes", "candidates")
 TRAINING_STAGES = ("baseline", "recipes", "optimize")
 
@@ -71,7 +71,10 @@ def run(params: Params) -> None:
     write_atomic(paths.reports / "evaluate" / "error_analysis.csv", lambda tmp: breakdown.to_csv(tmp, index=False))
     write_json(paths.reports / "evaluate" / "ensemble_vs_single.json", ensembles)
     versions = _log(params, schema, stored, results, gated, test, train, validation, data_md5(paths))
-    write_json(paths.metrics / "evaluate.json", _metrics_file(results, champion, versions, ensembles, gated))
+    summary = _summary(results, champion, ensembles, gated)
+    write_json(paths.summary("evaluate"), summary)
+    write_json(paths.registered_versions, {alias: int(v.version) for alias, v in versions.items()})
+    write_json(paths.headline("evaluate"), _headline(summary))
 
 
 def _seed_probabilities(stored: StoredCandidate, *xs: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -161,9 +164,9 @@ def _log_model_run(
     run_id = runs.start_child(parent_id, f"evaluate-{result.name}", model_tags)
     values: dict[str, float] = {}
     for metric, v in result.test.items():
-        values |= {f"test_{metric}": v["value"], f"test_{metric}_low": v["low"], f"test_{metric}_high": v["high"]}
+        values |= with_interval("test", metric, v)
     for metric, v in result.vs_baseline.items():
-        values |= {f"diff_{metric}": v["value"], f"diff_{metric}_low": v["low"], f"diff_{metric}_high": v["high"]}
+        values |= with_interval("diff", metric, v)
     values |= {f"val_log_loss_{k}": v for k, v in result.calibration_losses.items()}
     calibration = result.calibrator.kind if result.calibrator else "none"
     runs.log_values(run_id, params={"threshold": result.threshold, "calibration": calibration}, metrics=values)
@@ -226,6 +229,7 @@ def _register(
     tags = {
         "data_md5": md5,
         "git_commit": store.git_commit(),
+        "reproduction": store.reproduction(),
         "threshold": round(result.threshold, 4),
         "optimizer": stored.candidate.optimizer.name,
         "candidate": stored.name,
@@ -241,9 +245,7 @@ def _figures(results: dict[str, ModelResult], champion: str, gated: dict, y_test
     shown = ["baseline", champion, "logistic_regression", "gradient_boosting"]
     curves = {n: (y_test, results[n].p_test) for n in dict.fromkeys(shown)}
     bars = {
-        n: {
-            m: (results[n].test[m]["value"], results[n].test[m]["low"], results[n].test[m]["high"]) for m in KEY_METRICS
-        }
+        n: {m: tuple(results[n].test[m][part] for part in ("value", "low", "high")) for m in BEFORE_AFTER}
         for n in dict.fromkeys(["baseline", champion])
     }
     criterion = gated["gate"]["criterion"]
@@ -261,22 +263,15 @@ def _figures(results: dict[str, ModelResult], champion: str, gated: dict, y_test
     return {
         "roc_pr_curves.png": figures.roc_and_pr_curves(curves, "Test split"),
         "reliability.png": figures.reliability(curves, bins, "Calibration on the test split"),
-        "before_after.png": figures.before_after(bars, KEY_METRICS, f"Baseline vs champion ({champion}), test split"),
+        "before_after.png": figures.before_after(bars, BEFORE_AFTER, f"Baseline vs champion ({champion}), test split"),
         "forest.png": figures.forest(forest, panels, label, "Each model against the baseline"),
     }
 
 
-def _metrics_file(
-    results: dict[str, ModelResult],
-    champion: str,
-    versions: dict[str, ModelVersion],
-    ensembles: dict[str, dict],
-    gated: dict,
-) -> dict:
+def _summary(results: dict[str, ModelResult], champion: str, ensembles: dict[str, dict], gated: dict) -> dict:
     return {
         "champion": champion,
         "champion_criterion": f"resampled {gated['gate']['criterion']}",
-        "registry_versions": {alias: int(v.version) for alias, v in versions.items()},
         "ensemble_vs_single": ensembles,
         "models": {
             name: {
@@ -287,5 +282,18 @@ def _metrics_file(
                 "vs_baseline": r.vs_baseline,
             }
             for name, r in results.items()
+        },
+    }
+
+
+def _headline(summary: dict) -> dict[str, object]:
+    """The champion's test metrics with intervals, and the baseline's, under names that stay put when
+    the champion changes."""
+    models, metrics = summary["models"], ("log_loss", "roc_auc", "pr_auc")
+    return {
+        "champion": summary["champion"],
+        "test": {
+            "champion": {k: models[summary["champion"]]["test"][k] for k in metrics},
+            "baseline": {k: models["baseline"]["test"][k]["value"] for k in metrics},
         },
     }

@@ -16,7 +16,7 @@ import mlflow
 import optuna
 
 from pipeline import figures
-from pipeline.config import Params
+from pipeline.config import OptimizeConfig, Params
 from pipeline.data.prepared import data_md5
 from pipeline.io import write_json
 from pipeline.tracking import runs, store
@@ -34,49 +34,54 @@ def run(params: Params) -> None:
     paths = params.paths
     data = load_training_data(paths)
     md5 = data_md5(paths)
-    plans = studies.plan_studies(params, md5)
-    storage = studies.open_storage(params)
-    _queue_tickets(plans, storage, params)
-    _run_studies(plans, params, data)
-    finished = _finished_studies(plans, storage, params)
+    plans = studies.plan_studies(params.optimize, params.baseline.candidate, md5)
+    storage = studies.open_storage(params.optimize, paths.studies)
+    _queue_tickets(plans, storage, params.optimize)
+    _run_studies(plans, storage, params, data)
+    finished = _finished_studies(plans, storage, params.optimize)
 
     store.configure(params.tracking.experiment)
     results, trained_by = _log_and_retrain_all(plans, finished, params, data, store.run_tags("optimize", md5))
-    write_json(paths.metrics / "optimize.json", _report(results, finished))
+    summary = _report(results, finished)
+    write_json(paths.summary("optimize"), summary)
+    headline = {"val_log_loss_mean": {label: study["val_log_loss_mean"] for label, study in summary.items()}}
+    write_json(paths.headline("optimize"), headline)
     write_json(paths.training_runs("optimize"), trained_by)
 
 
 def progress(params: Params) -> str:
     """What an interrupted ``optimize`` keeps: the finished trials, in the Optuna storage."""
-    storage = studies.open_storage(params)
-    plans = studies.plan_studies(params, data_md5(params.paths))
-    done = sum(len(studies.budget_trials(studies.open_study(plan, storage, params))) for plan in plans)
+    storage = studies.open_storage(params.optimize, params.paths.studies)
+    plans = studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths))
+    done = sum(len(studies.budget_trials(studies.open_study(plan, storage, params.optimize))) for plan in plans)
     return f"{done} of {sum(p.budget for p in plans)} trials are finished and kept in the studies"
 
 
-def _queue_tickets(plans: list[studies.StudyPlan], storage: optuna.storages.RDBStorage, params: Params) -> None:
+def _queue_tickets(plans: list[studies.StudyPlan], storage: optuna.storages.RDBStorage, opt: OptimizeConfig) -> None:
     """Queue each study's remaining budget as tickets, which any worker may take."""
     for plan in plans:
-        queued = studies.issue_tickets(studies.open_study(plan, storage, params), plan.budget)
+        queued = studies.issue_tickets(studies.open_study(plan, storage, opt), plan.budget)
         log.info("study %s (%s): %d of %d trials to run", plan.label, plan.name, queued, plan.budget)
 
 
-def _run_studies(plans: list[studies.StudyPlan], params: Params, data: TrainingData) -> None:
+def _run_studies(
+    plans: list[studies.StudyPlan], storage: optuna.storages.RDBStorage, params: Params, data: TrainingData
+) -> None:
     """Work off the tickets in this process alone, or in ``optimize.workers`` processes."""
     workers = params.optimize.workers or studies.default_workers()
     started = time.monotonic()
     if workers == 1:
-        studies.work(plans, params, data)
+        studies.work(plans, storage, params.optimize, params.baseline, data)
     else:
         _run_worker_processes(workers, params)
     log.info("studies finished in %.0f s with %d worker(s)", time.monotonic() - started, workers)
 
 
 def _finished_studies(
-    plans: list[studies.StudyPlan], storage: optuna.storages.RDBStorage, params: Params
+    plans: list[studies.StudyPlan], storage: optuna.storages.RDBStorage, opt: OptimizeConfig
 ) -> dict[str, optuna.Study]:
     """Each study by its label, checked to have finished exactly its budget."""
-    finished = {plan.label: studies.open_study(plan, storage, params) for plan in plans}
+    finished = {plan.label: studies.open_study(plan, storage, opt) for plan in plans}
     for plan in plans:
         done = len(studies.budget_trials(finished[plan.label]))
         if done != plan.budget:
@@ -141,7 +146,8 @@ def _log_and_retrain(
 ) -> tuple[SeedResults, str]:
     """Log the study, retrain its best configuration over the baseline's seeds (one packed training),
     save the candidate; returns the results and the study's MLflow run."""
-    study_run = log_study(plan, study, parent_run_id, tags)
+    inputs = runs.training_inputs(data, params.paths)
+    study_run = log_study(plan, study, parent_run_id, tags, inputs)
     candidate = studies.best_candidate(study)
     seeds, threshold = params.baseline.seeds, params.baseline.threshold
     result = train_over_seeds(plan.label, candidate, data, seeds, threshold)
@@ -154,7 +160,7 @@ def _log_and_retrain(
     seed_tags = {**tags, "study": plan.kind, "optimizer": candidate.optimizer.name, "kind": "retrain"}
     for trained in result.runs:
         path = directory / f"seed-{trained.seed}.keras"
-        runs.log_trained_model(study_run, f"{plan.label}-seed-{trained.seed}", trained, path, seed_tags)
+        runs.log_trained_model(study_run, f"{plan.label}-seed-{trained.seed}", trained, path, seed_tags, inputs)
     write_curves(params.paths.plots / "optimize" / f"{plan.label}.csv", result.selected.history)
     _log_seed_summary(study_run, plan.label, result, len(seeds))
     runs.finish(study_run)

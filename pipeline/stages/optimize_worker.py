@@ -28,6 +28,7 @@ def progress(params: Params) -> str:
 
 def run(params: Params, worker: int = 0) -> None:
     data = load_training_data(params.paths)
-    plans = studies.plan_studies(params, data_md5(params.paths))
-    studies.wait_for_tickets(plans, studies.open_storage(params))
-    studies.work(plans, params, data, worker)
+    plans = studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths))
+    storage = studies.open_storage(params.optimize, params.paths.studies)
+    studies.wait_for_tickets(plans, storage)
+    studies.work(plans, storage, params.optimize, params.baseline, data, worker)

@@ -41,7 +41,8 @@ def run(params: Params) -> None:
         "splits": {name: len(part) for name, part in splits.items()},
     }
     write_json(paths.manifest, manifest)
-    write_json(paths.metrics / "prepare.json", data_profile)
+    write_json(paths.summary("prepare"), data_profile)
+    write_json(paths.headline("prepare"), _headline(data_profile))
 
     store.configure(params.tracking.experiment)
     with mlflow.start_run(run_name="prepare", tags=store.run_tags("prepare", md5)):
@@ -53,6 +54,12 @@ def run(params: Params) -> None:
             mlflow.log_metrics({f"{name}_rows": stats["rows"], f"{name}_churn_rate": stats["churn_rate"]})
         mlflow.log_metrics({f"blank_filled_{col}": n for col, n in blank_filled.items()})
         store.log_dataset(frame, paths.raw_data, schema.target.column, md5, context="raw")
-        for path in (paths.manifest, paths.preprocessor, paths.metrics / "prepare.json", paths.schema_file):
+        for path in (paths.manifest, paths.preprocessor, paths.summary("prepare"), paths.schema_file):
             mlflow.log_artifact(str(path))
     log.info("prepared %d rows: %s", len(frame), {k: len(v) for k, v in splits.items()})
+
+
+def _headline(data_profile: dict) -> dict:
+    """Rows and churn rate per split: what a rerun on new data is compared by."""
+    splits = data_profile["splits"]
+    return {key: {name: stats[key] for name, stats in splits.items()} for key in ("rows", "churn_rate")}

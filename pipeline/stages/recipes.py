@@ -28,4 +28,4 @@ def run(params: Params) -> None:
         summary = results.summary()
         headline[name] = {k: summary[f"val_{k}_mean"] for k in ("log_loss", "roc_auc")}
     write_json(paths.training_runs("recipes"), trained_by)
-    write_json(paths.metrics / "recipes.json", headline)
+    write_json(paths.headline("recipes"), headline)

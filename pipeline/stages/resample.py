@@ -18,6 +18,7 @@ from pipeline.config import Params
 from pipeline.data.prepared import data_md5, read_split
 from pipeline.data.schema import DataSchema
 from pipeline.io import write_atomic, write_json
+from pipeline.metric_registry import RESAMPLED
 from pipeline.resampling import comparison
 from pipeline.resampling.folds import make_folds
 from pipeline.segmentation import campaign
@@ -55,7 +56,7 @@ def run(params: Params) -> None:
         write_atomic(paths.plots / "resample" / f"{metric}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
     run_id = _log(params, scores, summary, data_md5(paths))
     write_json(paths.training_runs("resample"), {"resample": run_id})  # evaluate links its run to this one
-    write_json(paths.metrics / "resample.json", comparison.headline(summary))
+    write_json(paths.headline("resample"), comparison.headline(summary))
 
 
 def _log(params: Params, scores: pd.DataFrame, summary: dict, md5: str) -> str:
@@ -76,7 +77,7 @@ def _log(params: Params, scores: pd.DataFrame, summary: dict, md5: str) -> str:
         for index, fold in scores.groupby("index"):
             repeat, number = int(fold["repeat"].iloc[0]), int(fold["fold"].iloc[0])
             run_id = runs.start_child(parent.info.run_id, f"resample-r{repeat}-f{number}", {**tags, "fold": str(index)})
-            values = {f"{row.model}/{m}": getattr(row, m) for row in fold.itertuples() for m in comparison.FOLD_METRICS}
+            values = {f"{row.model}/{m}": getattr(row, m) for row in fold.itertuples() for m in RESAMPLED}
             runs.log_values(run_id, params={"repeat": repeat, "fold": number}, metrics=values)
             runs.finish(run_id)
     return parent.info.run_id

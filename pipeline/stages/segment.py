@@ -33,7 +33,7 @@ def run(params: Params) -> None:
     schema = DataSchema.from_yaml(paths.schema_file)
     splits = {name: read_split(paths, name) for name in SPLITS}
     store.configure(params.tracking.experiment)
-    versions = read_json(paths.metrics / "evaluate.json")["registry_versions"]
+    versions = read_json(paths.registered_versions)
     name = params.tracking.registered_model
     champion = registry.load_scorer(registry.version_uri(name, versions[registry.CHAMPION]))
     baseline = registry.load_scorer(registry.version_uri(name, versions[registry.BASELINE]))
@@ -43,7 +43,8 @@ def run(params: Params) -> None:
     out = paths.reports / "segment"
     _write_tables(out, result)
     summary = _summary(result)
-    write_json(paths.metrics / "segment.json", summary)
+    write_json(paths.summary("segment"), summary)
+    write_json(paths.headline("segment"), _headline(summary))
 
     tags = store.run_tags("segment", data_md5(paths), champion_version=versions[registry.CHAMPION])
     with mlflow.start_run(run_name="segment", tags=tags) as active:
@@ -80,6 +81,16 @@ def _summary(result: Segmentation) -> dict[str, object]:
         # columns whose rank differs by 3 or more between SHAP (all customers, probability scale)
         # and permutation importance (validation, ROC-AUC): where the two methods tell different stories
         "importance_disagreements": importance.disagreements(result.importance),
+    }
+
+
+def _headline(summary: dict) -> dict[str, object]:
+    """What separates churners, compared between runs: personas, and each segment's churn lift on test."""
+    return {
+        "personas": summary["personas"],
+        "persona_silhouette": summary["persona_silhouette"],
+        "lift_test": {name: s["lift"] for name, s in summary["segments_test"].items()},
+        "importance_rank_correlation": summary["importance_rank_correlation"],
     }
 
 

@@ -52,7 +52,7 @@ def run(params: Params, **options: object) -> None:
     with mlflow.start_run(run_name=name, tags=tags) as active, tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.keras"
         trained.save(path)
-        runs.record_trained_model(active.info.run_id, name, trained, path)
+        runs.record_trained_model(active.info.run_id, name, trained, path, runs.training_inputs(data, params.paths))
     m = trained.val_metrics
     log.info("%s: val_log_loss %.4f, val_roc_auc %.4f, best epoch %d (run %s)", name, m["log_loss"], m["roc_auc"],
              m["best_epoch"], active.info.run_id)  # fmt: skip

@@ -4,18 +4,49 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 from matplotlib.figure import Figure
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.data.pandas_dataset import PandasDataset
+from mlflow.entities import DatasetInput, InputTag, LoggedModelOutput, Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
-from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
+from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
 from pipeline import figures
+from pipeline.config import PathsConfig
 from pipeline.evaluation.metrics import confusion
+from pipeline.features.encoded import Split
+from pipeline.tracking import store
 from pipeline.training.engine import History
-from pipeline.training.job import TrainedModel
+from pipeline.training.job import TrainedModel, TrainingData
+
+
+@dataclass(frozen=True)
+class TrainingInputs:
+    """The splits a network is fitted on and early-stopped on, as MLflow datasets: built once per
+    stage, logged as the inputs of each training run (the UI's Dataset column), and named on the
+    validation metrics of the model each run trained."""
+
+    training: PandasDataset
+    validation: PandasDataset
+
+    def log(self, run_id: str) -> None:
+        # the client takes dataset entities; MLflow's fluent log_inputs converts them the same way
+        inputs = [
+            DatasetInput(dataset._to_mlflow_entity(), [InputTag(MLFLOW_DATASET_CONTEXT, context)])
+            for dataset, context in ((self.training, "training"), (self.validation, "validation"))
+        ]
+        MlflowClient().log_inputs(run_id, datasets=inputs)
+
+
+def training_inputs(data: TrainingData, paths: PathsConfig) -> TrainingInputs:
+    def as_dataset(split: Split) -> PandasDataset:
+        path = paths.split(split.name)
+        return store.dataset(split.frame, path, data.schema.target.column, store.file_md5(path))
+
+    return TrainingInputs(training=as_dataset(data.train), validation=as_dataset(data.validation))
 
 
 def start_child(parent_run_id: str, name: str, tags: Mapping[str, str], start_ms: int | None = None) -> str:
@@ -33,10 +64,16 @@ def log_values(
     metrics: Mapping[str, float] | None = None,
     history: History | None = None,
     tags: Mapping[str, str] | None = None,
+    model_id: str | None = None,
+    dataset: PandasDataset | None = None,
 ) -> None:
-    """Parameters, final metrics and per-epoch curves (``step`` = epoch) in as few calls as possible."""
+    """Parameters, final metrics and per-epoch curves (``step`` = epoch) in as few calls as possible;
+    the final metrics name the model (``model_id``) and the data (``dataset``) they measure, if given."""
     now = int(time.time() * 1000)
-    metric_rows = [Metric(k, float(v), now, 0) for k, v in (metrics or {}).items()]
+    on = {"model_id": model_id, "run_id": run_id}
+    if dataset is not None:
+        on |= {"dataset_name": dataset.name, "dataset_digest": dataset.digest}
+    metric_rows = [Metric(k, float(v), now, 0, **on) for k, v in (metrics or {}).items()]
     if history is not None:
         for key, values in (
             ("train_loss", history.train_loss),
@@ -85,21 +122,41 @@ def active_run_id() -> str:
 
 
 def log_trained_model(
-    parent_run_id: str, name: str, trained: TrainedModel, model_path: Path, tags: Mapping[str, str]
+    parent_run_id: str,
+    name: str,
+    trained: TrainedModel,
+    model_path: Path,
+    tags: Mapping[str, str],
+    inputs: TrainingInputs,
 ) -> str:
     """A nested run for one seed of a configuration; returns its id."""
     run_id = start_child(parent_run_id, name, {**tags, "seed": str(trained.seed)})
-    record_trained_model(run_id, name, trained, model_path)
+    record_trained_model(run_id, name, trained, model_path, inputs)
     finish(run_id)
     return run_id
 
 
-def record_trained_model(run_id: str, name: str, trained: TrainedModel, model_path: Path) -> None:
-    """Parameters, per-epoch curves, validation metrics, the loss curve, the validation
-    confusion matrix and the saved ``.keras`` model, into an existing run."""
+def record_trained_model(
+    run_id: str, name: str, trained: TrainedModel, model_path: Path, inputs: TrainingInputs
+) -> None:
+    """Into an existing run: its training and validation data, the trained network as the run's
+    model (its weights are the ``.keras`` file DVC keeps, so the model is *external* to MLflow),
+    parameters, per-epoch curves, validation metrics of that model, the loss curve, the validation
+    confusion matrix, and the ``.keras`` file itself."""
     params = {**trained.candidate.flat_params(), "seed": trained.seed, "threshold": trained.threshold}
+    inputs.log(run_id)
+    model = mlflow.create_external_model(
+        name=name,
+        source_run_id=run_id,
+        params={k: str(v) for k, v in params.items()},
+        model_type="keras",
+        experiment_id=MlflowClient().get_run(run_id).info.experiment_id,
+        tags={"file": model_path.name},
+    )
+    MlflowClient().log_outputs(run_id, [LoggedModelOutput(model.model_id, trained.history.best_epoch)])
     val_metrics = {f"val_{k}": v for k, v in trained.val_metrics.items()}
-    log_values(run_id, params=params, metrics={**val_metrics, "seconds": trained.seconds}, history=trained.history)
+    log_values(run_id, params=params, metrics=val_metrics, model_id=model.model_id, dataset=inputs.validation)
+    log_values(run_id, metrics={"seconds": trained.seconds}, history=trained.history)
     log_loss_curve(run_id, trained.history, f"{name}: loss per epoch")
     counts = confusion(trained.validation_labels, trained.val_probabilities, trained.threshold)
     title = f"{name}: validation, threshold {trained.threshold:g}"

@@ -3,16 +3,19 @@ a tracking server (``MLFLOW_TRACKING_URI=http://…``) in team mode."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 import subprocess
 import urllib.parse
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
 import pandas as pd
+from mlflow.data.pandas_dataset import PandasDataset
 from mlflow.tracking import MlflowClient
 
 log = logging.getLogger(__name__)
@@ -20,6 +23,7 @@ DATABASE_FILE = "mlflow.db"
 # MLflow 3's UI opens an experiment on its GenAI views (traces) unless this tag says it trains models
 EXPERIMENT_KIND, MODEL_TRAINING = "mlflow.experimentKind", "custom_model_development"
 ARTIFACT_DIR = "mlartifacts"
+REPRODUCTION_ENV = "PIPELINE_REPRODUCTION"
 
 
 def tracking_uri(root: Path | None = None) -> str:
@@ -100,21 +104,65 @@ def file_md5(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
+def reproduction() -> str:
+    """One id shared by every stage of one ``dvc repro`` (or ``dvc exp run``, ``mlflow run .``), so the
+    MLflow UI can tell reproductions apart: ``$PIPELINE_REPRODUCTION`` if set, else the DVC
+    experiment's name, else ``dvc-<start time>-<pid>`` of the ``dvc`` process that launched this
+    stage (DVC passes no id of its own to a stage), else ``run-<start time>-<pid>`` of this process."""
+    return os.environ.get(REPRODUCTION_ENV) or os.environ.get("DVC_EXP_NAME") or _launching_process()
+
+
+def _launching_process() -> str:
+    """``dvc-<UTC start>-<pid>`` of the nearest ``dvc`` ancestor, or ``run-…`` of this process."""
+    own = f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}"
+    try:
+        boot = next(int(line.split()[1]) for line in _proc("stat").splitlines() if line.startswith("btime"))
+        ticks, pid = os.sysconf("SC_CLK_TCK"), os.getpid()
+        while pid > 1:
+            fields = _proc(f"{pid}/stat").rsplit(")", 1)[1].split()  # after "(command)": state, ppid, …
+            started = datetime.fromtimestamp(boot + int(fields[19]) / ticks, tz=UTC)
+            if _is_dvc(_proc(f"{pid}/cmdline").split("\0")):
+                return f"dvc-{started:%Y%m%dT%H%M%S}-{pid}"
+            if pid == os.getpid():
+                own = f"run-{started:%Y%m%dT%H%M%S}-{pid}"
+            pid = int(fields[1])
+    except (OSError, ValueError, IndexError, StopIteration):  # no /proc (not Linux), or a process gone
+        pass
+    return own
+
+
+def _proc(name: str) -> str:
+    return Path("/proc", name).read_text(errors="replace")
+
+
+def _is_dvc(argv: list[str]) -> bool:
+    """``dvc …``, ``python …/bin/dvc …`` or ``python -m dvc …``."""
+    return any(Path(word).name == "dvc" for word in argv[:2]) or argv[1:3] == ["-m", "dvc"]
+
+
 def run_tags(stage: str, data_md5: str, **extra: object) -> dict[str, str]:
-    """Tags every run carries, so the MLflow UI can filter by stage, data version and code version."""
-    tags = {"stage": stage, "data_md5": data_md5, "git_commit": git_commit()}
+    """Tags every run carries, so the MLflow UI can filter by stage, reproduction, data version and
+    code version."""
+    tags = {"stage": stage, "reproduction": reproduction(), "data_md5": data_md5, "git_commit": git_commit()}
     tags.update({k: str(v) for k, v in extra.items()})
     return tags
 
 
-def log_dataset(frame: pd.DataFrame, path: Path, target: str, digest: str, context: str) -> None:
-    """Record a data file as the active run's input, identified by the md5 DVC tracks it by."""
+def dataset(frame: pd.DataFrame, path: Path, target: str, digest: str) -> PandasDataset:
+    """A data file as an MLflow dataset, identified by its md5 (the digest DVC tracks it by)."""
     with warnings.catch_warnings():
         # MLflow registers the local file source twice and warns about the ambiguity, and warns that
         # integer columns cannot hold missing values; neither applies to a record of the training data.
         warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
-        dataset = mlflow.data.from_pandas(
+        found = mlflow.data.from_pandas(
             frame, source=path.resolve().as_uri(), targets=target, name=path.stem, digest=digest
         )
-        mlflow.log_input(dataset, context=context)
+        _ = found.schema  # inferred (and cached) here, where its warning is silenced, not when logged
+    return found
+
+
+def log_dataset(frame: pd.DataFrame, path: Path, target: str, digest: str, context: str) -> None:
+    """Record a data file as the active run's input."""
+    mlflow.log_input(dataset(frame, path, target, digest), context=context)

@@ -29,7 +29,9 @@ def trial_history(trial: FrozenTrial) -> History:
     )
 
 
-def log_study(plan: StudyPlan, study: optuna.Study, parent_run_id: str, tags: Mapping[str, str]) -> str:
+def log_study(
+    plan: StudyPlan, study: optuna.Study, parent_run_id: str, tags: Mapping[str, str], inputs: runs.TrainingInputs
+) -> str:
     """A run for the study, nested under ``parent_run_id``, holding its trials and Optuna's figures."""
     study_tags = {**tags, "study": plan.kind, "optuna_study": plan.name}
     if plan.optimizer:
@@ -37,7 +39,7 @@ def log_study(plan: StudyPlan, study: optuna.Study, parent_run_id: str, tags: Ma
     run_id = runs.start_child(parent_run_id, plan.label if plan.kind == "comparison" else "full-search", study_tags)
     trials = sorted(budget_trials(study), key=position)
     for trial in trials:
-        _log_trial(plan, trial, run_id, study_tags)
+        _log_trial(plan, trial, run_id, study_tags, inputs)
     best = study.best_trial
     pruned = sum(t.state == TrialState.PRUNED for t in trials)
     runs.log_values(
@@ -50,7 +52,9 @@ def log_study(plan: StudyPlan, study: optuna.Study, parent_run_id: str, tags: Ma
     return run_id
 
 
-def _log_trial(plan: StudyPlan, trial: FrozenTrial, parent_run_id: str, tags: Mapping[str, str]) -> None:
+def _log_trial(
+    plan: StudyPlan, trial: FrozenTrial, parent_run_id: str, tags: Mapping[str, str], inputs: runs.TrainingInputs
+) -> None:
     candidate = Candidate.model_validate(trial.user_attrs["candidate"])
     name = trial_name(plan, position(trial))
     trial_tags = {
@@ -66,12 +70,13 @@ def _log_trial(plan: StudyPlan, trial: FrozenTrial, parent_run_id: str, tags: Ma
     start = int(trial.datetime_start.timestamp() * 1000) if trial.datetime_start else None
     end = int(trial.datetime_complete.timestamp() * 1000) if trial.datetime_complete else None
     run_id = runs.start_child(parent_run_id, name, trial_tags, start_ms=start)
+    inputs.log(run_id)
     history = trial_history(trial)
     final = {f"val_{k}": v for k, v in trial.user_attrs.get("val_metrics", {}).items()}
     if trial.value is not None:
         final["objective_val_loss"] = trial.value
-    final["seconds"] = trial.user_attrs.get("seconds", 0.0)
-    runs.log_values(run_id, params=candidate.flat_params(), metrics=final, history=history)
+    runs.log_values(run_id, params=candidate.flat_params(), metrics=final, dataset=inputs.validation)
+    runs.log_values(run_id, metrics={"seconds": trial.user_attrs.get("seconds", 0.0)}, history=history)
     if history.epochs_run:
         runs.log_loss_curve(run_id, history, f"{name} ({trial.state.name.lower()})")
     runs.finish(run_id, end_ms=end)

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.metric_registry import VALIDATION
 from pipeline.model.config import Candidate
 from pipeline.training.job import TrainedModel, TrainingData, train_pack
-
-REPORTED = ("log_loss", "roc_auc", "pr_auc", "f1", "accuracy", "precision", "recall", "best_epoch")
 
 
 @dataclass
@@ -28,7 +27,7 @@ class SeedResults:
     def summary(self) -> dict[str, float]:
         """Mean and standard deviation across seeds of each validation metric."""
         out: dict[str, float] = {}
-        for key in REPORTED:
+        for key in VALIDATION:
             values = np.array([r.val_metrics[key] for r in self.runs], dtype="float64")
             out[f"val_{key}_mean"] = float(values.mean())
             out[f"val_{key}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0

@@ -26,6 +26,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import optuna
@@ -34,7 +35,7 @@ from optuna.storages import RDBStorage
 from optuna.storages import fail_stale_trials as _fail_stale_trials
 from optuna.trial import TrialState
 
-from pipeline.config import Params
+from pipeline.config import BaselineConfig, OptimizeConfig
 from pipeline.model.config import Candidate
 from pipeline.training.engine import TrainingDivergedError
 from pipeline.training.job import TrainingData, train
@@ -74,14 +75,13 @@ class StudyPlan:
         return self.label if self.kind == "comparison" else None
 
 
-def plan_studies(params: Params, data_md5: str) -> list[StudyPlan]:
+def plan_studies(opt: OptimizeConfig, baseline: Candidate, data_md5: str) -> list[StudyPlan]:
     """One study per compared optimizer, then the full search. A change to anything that
     defines a study (its space, budget, training recipe, data) gives it a new name, so a
     rerun resumes only an identical study."""
-    opt = params.optimize
     definition = {
         "data_md5": data_md5,
-        "baseline": params.baseline.candidate.model_dump(),
+        "baseline": baseline.model_dump(),
         "optimize": opt.model_dump(exclude={"workers", "storage", "heartbeat_seconds", "comparison", "search"}),
     }
     plans = [
@@ -98,17 +98,18 @@ def _plan(label: str, kind: str, budget: int, definition: dict, space: dict) -> 
     return StudyPlan(label=label, kind=kind, budget=budget, name=f"{label}-{digest}")
 
 
-def storage_url(params: Params) -> str:
-    if params.optimize.storage:
-        return params.optimize.storage
-    folder = params.paths.studies.resolve()
+def storage_url(opt: OptimizeConfig, studies_dir: Path) -> str:
+    """``optimize.storage`` (a shared database in team mode), else SQLite in ``studies_dir``."""
+    if opt.storage:
+        return opt.storage
+    folder = studies_dir.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'optuna.db'}"
 
 
-def open_storage(params: Params) -> RDBStorage:
-    beat = params.optimize.heartbeat_seconds
-    url = storage_url(params)
+def open_storage(opt: OptimizeConfig, studies_dir: Path) -> RDBStorage:
+    beat = opt.heartbeat_seconds
+    url = storage_url(opt, studies_dir)
     engine_kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -202,8 +203,7 @@ def position(trial: optuna.trial.FrozenTrial) -> int:
     return int(trial.user_attrs["position"])
 
 
-def open_study(plan: StudyPlan, storage: RDBStorage, params: Params, worker: int = 0) -> optuna.Study:
-    opt = params.optimize
+def open_study(plan: StudyPlan, storage: RDBStorage, opt: OptimizeConfig, worker: int = 0) -> optuna.Study:
     sampler = PositionSeededSampler(
         opt.sampler_seed,
         plan.name,
@@ -284,9 +284,8 @@ class CurveRecorder:
 
 
 def make_objective(
-    plan: StudyPlan, params: Params, data: TrainingData, worker: int = 0
+    plan: StudyPlan, opt: OptimizeConfig, baseline: BaselineConfig, data: TrainingData, worker: int = 0
 ) -> Callable[[optuna.Trial], float]:
-    opt, baseline = params.optimize, params.baseline
 
     def objective(trial: optuna.Trial) -> float:
         if TICKET not in trial.user_attrs:
@@ -323,16 +322,22 @@ def make_objective(
     return objective
 
 
-def work(plans: list[StudyPlan], params: Params, data: TrainingData, worker: int = 0) -> None:
+def work(
+    plans: list[StudyPlan],
+    storage: RDBStorage,
+    opt: OptimizeConfig,
+    baseline: BaselineConfig,
+    data: TrainingData,
+    worker: int = 0,
+) -> None:
     """Run trials from the studies' ticket queues until none is left; safe in many processes.
 
     A study whose last trials are running elsewhere is left for later rather than waited on,
     and revisited until they finish (or fail from a dead worker and come back to the queue).
     """
-    storage = open_storage(params)
     progress = Progress(plans, storage, worker)
-    pending = {plan.label: (plan, open_study(plan, storage, params, worker)) for plan in plans}
-    objectives = {plan.label: make_objective(plan, params, data, worker) for plan in plans}
+    pending = {plan.label: (plan, open_study(plan, storage, opt, worker)) for plan in plans}
+    objectives = {plan.label: make_objective(plan, opt, baseline, data, worker) for plan in plans}
     while pending:
         ran = False
         for label, (plan, study) in list(pending.items()):

@@ -21,7 +21,8 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from pipeline.evaluation.resampled import corrected_t_test
-from pipeline.reporting.tables import LABELS, TEST_METRICS
+from pipeline.metric_registry import METRICS, TEST
+from pipeline.metric_registry import label as metric_label
 
 NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
 PARENT = "mlflow.parentRunId"
@@ -111,10 +112,17 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
 
     out: dict[str, dict[str, list[Expected]]] = {}
     out["provenance"] = {
-        alias: [str(v.version), v.tags["candidate"], v.run_id, v.tags["git_commit"], v.tags["data_md5"]]
+        alias: [
+            str(v.version),
+            v.tags["candidate"],
+            v.run_id,
+            v.tags["reproduction"],
+            v.tags["git_commit"],
+            v.tags["data_md5"],
+        ]
         for alias, v in (("champion", champion_version), ("baseline", baseline_version))
     }
-    labels = {k: LABELS[k] for k in TEST_METRICS}  # display names only: the numbers are walked here
+    labels = {k: metric_label(k) for k in TEST}  # display names only: the numbers are walked here
     out["before_after"] = {
         text: [
             triple(baseline_model_run, key),
@@ -166,7 +174,7 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
     bm = baseline_run.data.metrics
     out["baseline_validation"] = {
         text: [bm[f"val_{key}_mean"], bm[f"val_{key}_std"]]
-        for key, text in LABELS.items()
+        for key, text in ((k, m.label) for k, m in METRICS.items())
         if key not in ("brier", "ece", "macro_f1")  # validation metrics over seeds: no calibration ones
     }
 
@@ -246,7 +254,7 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         sensitivity = pd.read_csv(campaign_dir / "tables" / "sensitivity_test.csv")
         errors = pd.read_csv(fetch(run_id=evaluate.info.run_id, artifact_path="error_analysis.csv", dst_path=tmp))
         profile = json.loads(
-            Path(fetch(run_id=prepare.info.run_id, artifact_path="prepare.json", dst_path=tmp)).read_text()
+            Path(fetch(run_id=prepare.info.run_id, artifact_path="summary.json", dst_path=tmp)).read_text()
         )
     out["segments"] = {
         r["segment"]: [
@@ -394,7 +402,7 @@ def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, l
     lower = comparison["gate"]["lower_is_better"]
     out["gate"] = {
         "Criterion": [
-            f"{LABELS[criterion]}, mean over the held-out folds ({'lower' if lower else 'higher'} is better)"
+            f"{metric_label(criterion)}, mean over the held-out folds ({'lower' if lower else 'higher'} is better)"
         ],
         "Significance level (alpha)": [alpha],
         "Resampling": [(float(params["repeats"]), float(params["folds"]))],
@@ -458,7 +466,7 @@ def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, l
     champion = evaluate.data.params["champion"]
     assert set(ensembles) == {"baseline", champion}, sorted(ensembles)
     out["ensemble"] = {
-        (label(model), LABELS[metric]): [
+        (label(model), metric_label(metric)): [
             (v["single_mean"], v["single_std"]), v["ensemble"], (v["diff"], v["low"], v["high"])
         ]
         for model, by_metric in ensembles.items()

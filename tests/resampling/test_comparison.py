@@ -10,6 +10,7 @@ import pytest
 from pipeline.config import EvaluateConfig, Params, ResampleConfig
 from pipeline.data.contract import Purpose, validate_records
 from pipeline.data.schema import DataSchema
+from pipeline.metric_registry import RESAMPLED
 from pipeline.model.config import Candidate
 from pipeline.resampling import comparison
 from pipeline.resampling.folds import make_folds
@@ -74,7 +75,7 @@ def test_every_model_is_scored_on_every_fold_and_compared_with_the_baseline(
     models = {"baseline", "adam", "logistic_regression", "gradient_boosting", comparison.BLEND}
     assert set(scores["model"]) == models
     assert len(scores) == len(folds) * len(models)
-    assert np.isfinite(scores[list(comparison.FOLD_METRICS)].to_numpy()).all()
+    assert np.isfinite(scores[list(RESAMPLED)].to_numpy()).all()
     networks = scores[scores["kind"] == "ann"]
     fit_rows = {f.index: len(f.fit) for f in folds}
     for row in networks.itertuples():  # no early stopping: every epoch's steps count

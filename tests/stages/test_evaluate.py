@@ -34,8 +34,8 @@ def test_decisions_do_not_depend_on_test_labels(pipeline_project: Path, tmp_path
     with pytest.MonkeyPatch.context() as mp:
         use_project(copy, mp)
         evaluate.run(Params.load())
-    before = json.loads((pipeline_project / "metrics" / "evaluate.json").read_text())
-    after = json.loads((copy / "metrics" / "evaluate.json").read_text())
+    before = json.loads((pipeline_project / "reports" / "evaluate" / "summary.json").read_text())
+    after = json.loads((copy / "reports" / "evaluate" / "summary.json").read_text())
     assert after["champion"] == before["champion"]
     for name, model in before["models"].items():
         assert after["models"][name]["threshold"] == model["threshold"], name
@@ -44,7 +44,7 @@ def test_decisions_do_not_depend_on_test_labels(pipeline_project: Path, tmp_path
 
 
 def test_metrics_have_intervals_around_the_estimate_for_every_model(in_pipeline_project: Path) -> None:
-    report = json.loads((in_pipeline_project / "metrics" / "evaluate.json").read_text())
+    report = json.loads((in_pipeline_project / "reports" / "evaluate" / "summary.json").read_text())
     models = report["models"]
     assert {"baseline", "sgd", "adam", "search", "logistic_regression", "gradient_boosting"} <= set(models)
     for name, result in models.items():
@@ -59,7 +59,7 @@ def test_metrics_have_intervals_around_the_estimate_for_every_model(in_pipeline_
 
 
 def test_champion_is_the_gates_choice_on_development_data(in_pipeline_project: Path) -> None:
-    report = json.loads((in_pipeline_project / "metrics" / "evaluate.json").read_text())
+    report = json.loads((in_pipeline_project / "reports" / "evaluate" / "summary.json").read_text())
     gated = json.loads((in_pipeline_project / "reports" / "resample" / "comparison.json").read_text())
     assert report["champion"] == gated["champion"]
     assert gated["reason"].startswith(f"{gated['champion']} ")
@@ -69,14 +69,15 @@ def test_registry_has_champion_and_baseline_with_tags(in_pipeline_project: Path)
     name = Params.load().tracking.registered_model
     champion = MlflowClient().get_model_version_by_alias(name, registry.CHAMPION)
     baseline = MlflowClient().get_model_version_by_alias(name, registry.BASELINE)
-    report = json.loads((in_pipeline_project / "metrics" / "evaluate.json").read_text())
+    report = json.loads((in_pipeline_project / "reports" / "evaluate" / "summary.json").read_text())
+    versions = json.loads((in_pipeline_project / "reports" / "evaluate" / "registry.json").read_text())
     # the baseline kept as champion is one version under both aliases
     assert (champion.version == baseline.version) == (report["champion"] == "baseline")
     for key in ("data_md5", "git_commit", "threshold", "optimizer", "selection_criterion", "selection_value"):
         assert key in champion.tags
     assert baseline.tags["candidate"] == "baseline"
     assert champion.tags["candidate"] == report["champion"]
-    assert report["registry_versions"] == {"champion": int(champion.version), "baseline": int(baseline.version)}
+    assert versions == {"champion": int(champion.version), "baseline": int(baseline.version)}
     evaluate_run = MlflowClient().get_run(champion.run_id)
     assert evaluate_run.data.tags["model"] == report["champion"]  # registered from its evaluate run
 

@@ -19,6 +19,7 @@ OUTPUTS = [
     "data/prepared/preprocessor.json",
     "data/prepared/manifest.json",
     "metrics/prepare.json",
+    "reports/prepare/summary.json",
 ]
 
 
@@ -59,6 +60,7 @@ def test_bad_data_fails_loudly_and_writes_nothing(project: Path) -> None:
     assert "Traceback" not in result.stderr
     assert not (project / "data" / "prepared").exists()
     assert not (project / "metrics").exists()
+    assert not (project / "reports").exists()
     assert not (project / "mlflow.db").exists()
 
 
@@ -68,9 +70,11 @@ def test_dvc_repro_prepare_on_the_real_data(tmp_path: Path) -> None:
     repo = copy_repository(tmp_path / "repo")
     run(["dvc", "repro", "prepare"], repo)
     assert "up to date" in run(["dvc", "status", "prepare"], repo).stdout
-    profile = pd.read_json(repo / "metrics" / "prepare.json", typ="series")
+    profile = pd.read_json(repo / "reports" / "prepare" / "summary.json", typ="series")
     assert profile["splits"]["train"]["rows"] == 4225
     assert profile["splits"]["test"]["rows"] == 1409
+    headline = pd.read_json(repo / "metrics" / "prepare.json", typ="series")
+    assert headline["rows"] == {"train": 4225, "validation": 1409, "test": 1409}
     tracked = run(["git", "ls-files"], repo).stdout.split()
     assert "data/raw/teleconnect.csv" not in tracked
     assert "data/raw/teleconnect.csv.dvc" in tracked

@@ -30,7 +30,7 @@ def test_scored_file_covers_every_customer_once_and_marks_test_rows(in_pipeline_
 
 
 def test_evidence_and_run_link_to_the_champion(in_pipeline_project: Path) -> None:
-    summary = json.loads((in_pipeline_project / "metrics" / "segment.json").read_text())
+    summary = json.loads((in_pipeline_project / "reports" / "segment" / "summary.json").read_text())
     evidence = pd.read_csv(in_pipeline_project / "reports" / "segment" / "segments_test.csv")
     test_rows = len(pd.read_parquet(in_pipeline_project / "data" / "prepared" / "test.parquet"))
     assert evidence["customers"].sum() == test_rows  # evidence is from the test split only
@@ -38,7 +38,7 @@ def test_evidence_and_run_link_to_the_champion(in_pipeline_project: Path) -> Non
     importance = pd.read_csv(in_pipeline_project / "reports" / "segment" / "importance.csv").set_index("column")
     disagreeing = {c for c, r in importance.iterrows() if abs(r["shap_rank"] - r["permutation_rank"]) >= 3}
     assert set(summary["importance_disagreements"]) == disagreeing
-    versions = json.loads((in_pipeline_project / "metrics" / "evaluate.json").read_text())["registry_versions"]
+    versions = json.loads((in_pipeline_project / "reports" / "evaluate" / "registry.json").read_text())
     [run] = mlflow.search_runs(experiment_names=["otomoto-churn-ann"], filter_string="tags.stage = 'segment'",
                                output_format="list")  # fmt: skip
     assert run.data.tags["champion_version"] == str(versions["champion"])

@@ -67,6 +67,16 @@ def test_baseline_runs_nest_seeds_with_epoch_curves_and_figures(in_pipeline_proj
         files = {a.path for a in client.list_artifacts(run.info.run_id)}
         assert {"loss_curve.png", "confusion_matrix_validation.png", "model"} <= files
         assert run.data.tags["stage"] == "baseline" and run.data.tags["seed"] in {"0", "1"}
+        # the UI's Dataset and Model columns: the data it fit on, the network it trained, the metrics of that network
+        contexts = {d.dataset.name: d.tags[0].value for d in run.inputs.dataset_inputs}
+        assert contexts == {"train": "training", "validation": "validation"}
+        [output] = run.outputs.model_outputs
+        model = client.get_logged_model(output.model_id)
+        assert model.source_run_id == run.info.run_id and model.name == run.info.run_name
+        assert model.params["optimizer"] == "sgd" and model.tags["file"] == f"seed-{run.data.tags['seed']}.keras"
+        linked = {m.key: m for m in model.metrics}
+        assert linked["val_log_loss"].value == run.data.metrics["val_log_loss"]
+        assert linked["val_log_loss"].dataset_name == "validation"
     assert "val_roc_auc_mean" in parent.data.metrics
 
 
@@ -75,8 +85,8 @@ def test_every_trial_is_a_nested_run_with_its_optuna_state(in_pipeline_project: 
     by_id = {r.info.run_id: r for r in runs}
     [comparison] = [r for r in runs if r.info.run_name == "optimizer-comparison"]
     params = Params.load(in_pipeline_project / "params.yaml")
-    storage = studies.open_storage(params)
-    for plan in studies.plan_studies(params, data_md5(params.paths)):
+    storage = studies.open_storage(params.optimize, params.paths.studies)
+    for plan in studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
         [study_run] = [
             r
             for r in runs
@@ -102,6 +112,6 @@ def test_every_trial_is_a_nested_run_with_its_optuna_state(in_pipeline_project: 
 
 
 def test_baseline_is_deterministic(in_pipeline_project: Path) -> None:
-    first = (in_pipeline_project / "metrics" / "baseline.json").read_text()
+    first = (in_pipeline_project / "reports" / "baseline" / "summary.json").read_text()
     baseline.run(Params.load())
-    assert (in_pipeline_project / "metrics" / "baseline.json").read_text() == first
+    assert (in_pipeline_project / "reports" / "baseline" / "summary.json").read_text() == first

@@ -92,14 +92,15 @@ def test_our_storage_hands_each_ticket_to_exactly_one_of_many_concurrent_workers
     """Optuna hands a queued trial out by reading it ``FOR UPDATE`` and marking it running: on PostgreSQL
     the row lock makes that exact, and ``open_storage`` adds nothing; on SQLite, ``BEGIN IMMEDIATE`` does."""
     params = _params(project, create_database(postgres_server, "queue") if backend == "postgresql" else None)
-    taken = _hand_out(lambda: studies.open_storage(params))
+    taken = _hand_out(lambda: studies.open_storage(params.optimize, params.paths.studies))
     assert sorted(taken) == list(range(40)) and set(taken.values()) == {1}
 
 
 def test_on_sqlite_optunas_queue_alone_hands_tickets_to_several_workers(project: Path) -> None:
     """The control: SQLite has no row locks (SQLAlchemy leaves ``FOR UPDATE`` out), so without ``BEGIN
     IMMEDIATE`` workers read one queued trial as waiting together and all run it."""
-    url = studies.storage_url(_params(project, None))
+    params = _params(project, None)
+    url = studies.storage_url(params.optimize, params.paths.studies)
     taken = _hand_out(lambda: RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120}}))
     assert sorted(taken) == list(range(40)) and max(taken.values()) > 1
 
@@ -131,7 +132,8 @@ def test_a_dead_trial_replaced_by_a_ticket_resumes_as_uninterrupted_where_optuna
     its position like any other, so the study ends as an uninterrupted one."""
 
     def ours(database: str) -> RDBStorage:
-        return studies.open_storage(_params(project, create_database(postgres_server, database)))
+        params = _params(project, create_database(postgres_server, database))
+        return studies.open_storage(params.optimize, params.paths.studies)
 
     uninterrupted = _positions_after_a_dead_trial(ours("uninterrupted"), die=False)
     assert _positions_after_a_dead_trial(ours("replaced"), die=True) == uninterrupted

@@ -20,7 +20,9 @@ from pipeline.data.prepared import data_md5
 from pipeline.model.config import Candidate
 from pipeline.stages import optimize, prepare
 from pipeline.tracking import store
+from pipeline.tracking.runs import training_inputs
 from pipeline.tracking.studies import log_study
+from pipeline.training.job import load_training_data
 from pipeline.tuning import studies
 from tests.conftest import SMALL_BUDGETS, deep_update, set_params
 from tests.repo_copy import command_env
@@ -36,9 +38,9 @@ def _prepared(project: Path, changes: dict) -> Params:
 
 
 def _finished_by_study(params: Params) -> dict[str, list[optuna.trial.FrozenTrial]]:
-    storage = studies.open_storage(params)
+    storage = studies.open_storage(params.optimize, params.paths.studies)
     result = {}
-    for plan in studies.plan_studies(params, data_md5(params.paths)):
+    for plan in studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
         study = optuna.load_study(study_name=plan.name, storage=storage)
         result[plan.label] = [t for t in study.trials if t.state in studies.FINISHED]
     return result
@@ -69,11 +71,11 @@ def _start_optimize(project: Path) -> subprocess.Popen:
 
 def _wait_for_finished(params: Params, trials: int) -> None:
     """Until the studies hold ``trials`` finished trials in all."""
-    storage_url = studies.storage_url(params)
+    storage_url = studies.storage_url(params.optimize, params.paths.studies)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         done = 0
-        for plan in studies.plan_studies(params, data_md5(params.paths)):
+        for plan in studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
             with contextlib.suppress(KeyError):  # not created yet
                 study = optuna.load_study(study_name=plan.name, storage=storage_url)
                 done += len(study.get_trials(states=studies.FINISHED))
@@ -146,7 +148,13 @@ def test_pruned_trials_are_logged_as_pruned(project: Path) -> None:
     )
     store.configure(params.tracking.experiment)
     with mlflow.start_run(run_name="parent") as parent:
-        log_study(plan, study, parent.info.run_id, {"stage": "optimize"})
+        inputs = training_inputs(load_training_data(params.paths), params.paths)
+        log_study(plan, study, parent.info.run_id, {"stage": "optimize"}, inputs)
     runs = mlflow.search_runs(experiment_names=["otomoto-churn-ann"], output_format="list")
     states = {r.info.run_name: r.data.tags["state"] for r in runs if "trial" in r.data.tags}
     assert states == {"adam-trial-00": "COMPLETE", "adam-trial-01": "PRUNED"}
+    for run in (r for r in runs if "trial" in r.data.tags):  # the UI's Dataset column: what each trial fit on
+        assert {(d.dataset.name, d.tags[0].value) for d in run.inputs.dataset_inputs} == {
+            ("train", "training"),
+            ("validation", "validation"),
+        }
