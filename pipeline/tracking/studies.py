@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import optuna
+from matplotlib.figure import Figure
 from optuna.trial import FrozenTrial, TrialState
 
 from pipeline.model.config import Candidate
@@ -83,13 +85,23 @@ def _log_trial(
 
 
 def _log_optuna_figures(study: optuna.Study, run_id: str) -> None:
+    for artifact, fig in study_figures(study).items():
+        runs.log_figure(run_id, fig, f"optuna/{artifact}")
+
+
+def study_figures(study: optuna.Study) -> dict[str, Figure]:
+    """Optuna's history, importance and parallel-coordinate plots of a study. The parameters are named
+    in sorted order: Optuna otherwise collects them in a set, whose order (and so the order of tied
+    importances) changes with Python's per-process string hashing, and the figure with it."""
     from optuna.visualization import matplotlib as ovm
 
-    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    params = sorted({name for trial in complete for name in trial.params})
     plots = {"optimization_history.png": ovm.plot_optimization_history}
     if len(complete) >= 2:
-        plots["param_importances.png"] = ovm.plot_param_importances
-        plots["parallel_coordinate.png"] = ovm.plot_parallel_coordinate
+        plots["param_importances.png"] = functools.partial(ovm.plot_param_importances, params=params)
+        plots["parallel_coordinate.png"] = functools.partial(ovm.plot_parallel_coordinate, params=params)
+    drawn = {}
     for artifact, plot in plots.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -97,8 +109,8 @@ def _log_optuna_figures(study: optuna.Study, run_id: str) -> None:
             warnings.filterwarnings("ignore", message="Some regimes for parameter")
             warnings.filterwarnings("ignore", message="Attempting to set identical low and high ylims")
             axes = plot(study)
-        ax = axes.flat[0] if isinstance(axes, np.ndarray) else axes
-        fig = ax.figure
+        fig = (axes.flat[0] if isinstance(axes, np.ndarray) else axes).figure
         fig.set_size_inches(8, 5)
         fig.tight_layout()
-        runs.log_figure(run_id, fig, f"optuna/{artifact}")
+        drawn[artifact] = fig
+    return drawn
