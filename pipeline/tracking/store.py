@@ -15,6 +15,7 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+import yaml
 from mlflow.data.pandas_dataset import PandasDataset
 from mlflow.tracking import MlflowClient
 
@@ -77,15 +78,18 @@ def _detach_from_foreign_run(experiment_id: str) -> None:
 
 
 def git_commit(root: Path | None = None) -> str:
-    """The commit the code was run from, with ``-dirty`` when the work tree differs from it.
-    ``dvc.lock`` does not count: DVC rewrites it after each stage of the very run being tagged."""
+    """The commit the code was run from, with ``-dirty`` when the work tree differs from it. What DVC
+    itself writes during the very run being tagged does not count: ``dvc.lock`` and every stage
+    output it lists (some, like ``metrics/``, are kept in git, and DVC deletes a stage's outputs
+    before running it)."""
     cwd = root or Path.cwd()
+    excluded = [f":(exclude){path}" for path in pipeline_outputs(cwd)]
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)dvc.lock"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *excluded],
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -94,6 +98,15 @@ def git_commit(root: Path | None = None) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{commit}-dirty" if dirty else commit
+
+
+def pipeline_outputs(root: Path) -> list[str]:
+    """``dvc.lock`` and the outputs of every stage it records, as paths relative to ``root``."""
+    try:
+        stages = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8"))["stages"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError):  # no pipeline run yet
+        stages = {}
+    return ["dvc.lock", *(out["path"] for stage in stages.values() for out in stage.get("outs", []))]
 
 
 def file_md5(path: str | Path) -> str:

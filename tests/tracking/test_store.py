@@ -1,4 +1,4 @@
-"""The project store: a run opened by `mlflow run` is reused only when it is in the project's experiment."""
+"""The project store: its experiment, a run launched by `mlflow run`, and the tags every run carries."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import mlflow
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 
 from pipeline.tracking import store
@@ -55,3 +56,24 @@ def test_every_stage_of_one_dvc_process_shares_one_reproduction(tmp_path: Path) 
         shlex.split(stage), env={**env, "DVC_EXP_NAME": "brisk-lark"}, capture_output=True, text=True, check=True
     )
     assert named.stdout.strip() == "brisk-lark"
+
+
+def test_what_dvc_writes_during_the_run_does_not_make_the_commit_dirty(tmp_path: Path) -> None:
+    """DVC deletes a stage's outputs before it runs, and some (metrics/) are kept in git: the run is
+    still from a clean commit. A change to anything else is not."""
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "evaluate.json").write_text("{}\n")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    lock = {"schema": "2.0", "stages": {"evaluate": {"cmd": "x", "outs": [{"path": "metrics/evaluate.json"}]}}}
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump(lock))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "c"], cwd=tmp_path, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout.strip()
+
+    (tmp_path / "metrics" / "evaluate.json").unlink()  # DVC, before running the stage
+    (tmp_path / "dvc.lock").write_text(yaml.safe_dump({**lock, "schema": "2.0 "}))
+    assert store.git_commit(tmp_path) == head
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert store.git_commit(tmp_path) == f"{head}-dirty"
