@@ -1,6 +1,6 @@
 """What a user sees in the MLflow UI, photographed: starts ``mlflow ui`` on the project's store (on
 127.0.0.1, a free port), opens it in headless Chromium and saves screenshots under
-``docs/figures/mlflow_ui/``, then stops the server.
+``docs/screenshots/mlflow_ui/``, then stops the server.
 
     pip install -e '.[screenshots]'   # Playwright, which drives the system's Chromium
     apt-get install chromium          # Debian's package
@@ -33,13 +33,14 @@ CLOSED_ASSISTANT = """
 localStorage.setItem('mlflow.assistant.fab.autoOpenedOnFirstLoad_v1', 'true');
 localStorage.setItem('mlflow.assistant.panelOpen_v1', 'false');
 """
+RUNS_FILTER = "tags.study = 'search' and tags.kind = 'retrain'"  # the full search's best, retrained over seeds
 EXPAND_BUTTON = 'button[data-component-id$="runnamecellrenderer.tsx_46"]'  # the "+" beside a parent run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", default="sqlite:///mlflow.db")
-    parser.add_argument("--out", type=Path, default=Path("docs/figures/mlflow_ui"))
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots/mlflow_ui"))
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
     params = Params.load()
@@ -61,7 +62,7 @@ def main() -> None:
         context.add_init_script(CLOSED_ASSISTANT)
         page = context.new_page()
         eid, ml = experiment.experiment_id, "workflowType=machine_learning"
-        runs_filter = urllib.parse.quote_plus("tags.stage = 'baseline'")
+        runs_filter = urllib.parse.quote_plus(RUNS_FILTER)
         _shoot(page, f"{base}/#/experiments/{eid}/runs?{ml}&searchFilter={runs_filter}", args.out / "runs.png", True)
         _shoot(page, f"{base}/#/experiments/{eid}/runs/{seed_run.info.run_id}?{ml}", args.out / "seed_run.png")
         _shoot(page, f"{base}/#/experiments/{eid}/models?{ml}", args.out / "models.png")
