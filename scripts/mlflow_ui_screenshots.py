@@ -48,13 +48,16 @@ def main() -> None:
     experiment = mlflow.get_experiment_by_name(params.tracking.experiment)
     if experiment is None:
         sys.exit(f"error: no experiment {params.tracking.experiment!r} in {args.store}: run `dvc repro` first")
-    [seed_run] = mlflow.search_runs(
+    seed_runs = mlflow.search_runs(
         [experiment.experiment_id],
         "attributes.run_name = 'baseline-seed-0'",
         order_by=["attributes.start_time DESC"],
         max_results=1,
         output_format="list",
     )
+    if not seed_runs:
+        sys.exit(f"error: no run 'baseline-seed-0' in {args.store}: run `dvc repro` first")
+    [seed_run] = seed_runs
     args.out.mkdir(parents=True, exist_ok=True)
     with _mlflow_ui(args.store) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])

@@ -19,6 +19,8 @@ from pipeline.evaluation.resampled import Comparison, corrected_t_test
 from pipeline.metric_registry import PAIRED, RESAMPLED, TEST, VALIDATION, label, read_interval
 from pipeline.reporting.evidence import Evidence
 
+NOT_RECORDED = "(not recorded)"  # a tag a version registered by an older pipeline lacks
+
 
 @dataclass(frozen=True)
 class Table:
@@ -393,7 +395,7 @@ def provenance(evidence: Evidence) -> Table:
                 str(version.version),
                 version.tags["candidate"],
                 version.run_id,
-                version.tags["reproduction"],
+                version.tags.get("reproduction", NOT_RECORDED),  # versions registered before the tag existed
                 version.tags["git_commit"],
                 version.tags["data_md5"],
             ]

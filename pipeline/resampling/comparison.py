@@ -28,7 +28,6 @@ from pipeline.training.job import TrainingData, predict, train_members
 
 BASELINE = "baseline"
 BLEND = "blend_baseline_gb"  # the mean of the Platt-calibrated baseline network and gradient boosting
-LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
 ContactValue = Callable[[pd.DataFrame, np.ndarray], np.ndarray]  # (frame, labels) -> value of contacting each
 
 
@@ -211,7 +210,8 @@ def document(
 
 
 def headline(summary: dict) -> dict:
-    """The few figures a person compares between runs (``dvc metrics diff``)."""
+    """The few figures a person compares between runs (``dvc metrics diff``): the champion, and the
+    best challenger's difference from the baseline whoever won, so every run has the same keys."""
     criterion, champion = summary["gate"]["criterion"], summary["champion"]
     models = summary["models"]
     out = {
@@ -220,10 +220,14 @@ def headline(summary: dict) -> dict:
         f"champion_{criterion}": models[champion]["mean"][criterion],
         "qualified": len(summary["qualified"]),
     }
-    if champion != BASELINE:
-        c = models[champion]["vs_baseline"][criterion]
-        out |= {f"champion_diff_{criterion}": c["mean"], "champion_diff_low": c["low"], "champion_diff_high": c["high"],
-                "champion_p_holm": c["p_holm"]}  # fmt: skip
+    challengers = [name for name, model in models.items() if model["gated"] and name != BASELINE]
+    if challengers:
+        pick = min if summary["gate"]["lower_is_better"] else max
+        best = pick(challengers, key=lambda name: models[name]["mean"][criterion])
+        c = models[best]["vs_baseline"][criterion]
+        out |= {"best_challenger": best, f"best_challenger_diff_{criterion}": c["mean"],
+                "best_challenger_diff_low": c["low"], "best_challenger_diff_high": c["high"],
+                "best_challenger_p_holm": c["p_holm"]}  # fmt: skip
     return out
 
 

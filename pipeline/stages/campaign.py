@@ -59,7 +59,7 @@ def run(params: Params) -> None:
         mlflow.log_metrics({"planned_contacts": summary["planned_contacts"],
                             "planned_expected_net_value": summary["planned_expected_net_value"]})  # fmt: skip
         runs.save_and_log_figures(active.info.run_id, _figures(check), paths.plots / "campaign")
-        mlflow.log_artifacts(str(out), "tables")
+        runs.log_tables(active.info.run_id, out)
         mlflow.log_dict(summary, "summary.json")
     log.info(
         "plan: contact %d of %d customers, expected net value %.0f; on test: %s",

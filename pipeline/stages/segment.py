@@ -50,7 +50,7 @@ def run(params: Params) -> None:
     with mlflow.start_run(run_name="segment", tags=tags) as active:
         mlflow.log_metric("personas", result.personas.k)
         runs.save_and_log_figures(active.info.run_id, _figures(result, schema), paths.plots / "segment")
-        mlflow.log_artifacts(str(out), "tables")
+        runs.log_tables(active.info.run_id, out)
         mlflow.log_dict(summary, "summary.json")
     log.info("segments on test: %s", {s: round(v["actual_churn_rate"], 3) for s, v in summary["segments_test"].items()})
 

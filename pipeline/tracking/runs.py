@@ -25,9 +25,9 @@ from pipeline.training.job import TrainedModel, TrainingData
 
 @dataclass(frozen=True)
 class TrainingInputs:
-    """The splits a network is fitted on and early-stopped on, as MLflow datasets: built once per
-    stage, logged as the inputs of each training run (the UI's Dataset column), and named on the
-    validation metrics of the model each run trained."""
+    """The splits a network is fitted on and early-stopped on, as MLflow datasets: built once for
+    the runs that train on the same splits, logged as the inputs of each (the UI's Dataset column),
+    and named on the validation metrics of the model each run trained."""
 
     training: PandasDataset
     validation: PandasDataset
@@ -75,10 +75,12 @@ def log_values(
         on |= {"dataset_name": dataset.name, "dataset_digest": dataset.digest}
     metric_rows = [Metric(k, float(v), now, 0, **on) for k, v in (metrics or {}).items()]
     if history is not None:
+        # the AUC curve is named apart from the final ``val_roc_auc``: MLflow shows a metric's value at
+        # its highest step, which would be the last epoch's, not the restored best epoch's
         for key, values in (
             ("train_loss", history.train_loss),
             ("val_loss", history.val_loss),
-            ("val_roc_auc", history.val_roc_auc),
+            ("epoch_val_roc_auc", history.val_roc_auc),
         ):
             metric_rows += [Metric(key, float(v), now, epoch) for epoch, v in enumerate(values, start=1)]
     param_rows = [Param(k, str(v)) for k, v in (params or {}).items()]
@@ -108,6 +110,12 @@ def log_loss_curve(run_id: str, history: History, title: str) -> None:
 
 def log_file(run_id: str, path: Path, artifact_path: str | None = None) -> None:
     MlflowClient().log_artifact(run_id, str(path), artifact_path)
+
+
+def log_tables(run_id: str, folder: Path) -> None:
+    """A stage's CSV tables under ``tables/``; its ``summary.json``, beside them, is logged apart."""
+    for path in sorted(folder.glob("*.csv")):
+        log_file(run_id, path, "tables")
 
 
 def finish(run_id: str, end_ms: int | None = None, status: str = "FINISHED") -> None:
@@ -140,7 +148,8 @@ def record_trained_model(
     run_id: str, name: str, trained: TrainedModel, model_path: Path, inputs: TrainingInputs
 ) -> None:
     """Into an existing run: its training and validation data, the trained network as the run's
-    model (its weights are the ``.keras`` file DVC keeps, so the model is *external* to MLflow),
+    model (*external* to MLflow: its weights are the ``.keras`` file, which the run keeps as an
+    artifact and the stages also keep in ``models/`` under DVC),
     parameters, per-epoch curves, validation metrics of that model, the loss curve, the validation
     confusion matrix, and the ``.keras`` file itself."""
     params = {**trained.candidate.flat_params(), "seed": trained.seed, "threshold": trained.threshold}

@@ -90,9 +90,9 @@ def _log_optuna_figures(study: optuna.Study, run_id: str) -> None:
 
 
 def study_figures(study: optuna.Study) -> dict[str, Figure]:
-    """Optuna's history, importance and parallel-coordinate plots of a study. The parameters are named
-    in sorted order: Optuna otherwise collects them in a set, whose order (and so the order of tied
-    importances) changes with Python's per-process string hashing, and the figure with it."""
+    """Optuna's history, importance and parallel-coordinate plots of a study. Both parameter plots get
+    the parameters in sorted order: left to itself, the importance plot collects them in a set, whose
+    order (and so the order of tied importances) changes with Python's per-process string hashing."""
     from optuna.visualization import matplotlib as ovm
 
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))

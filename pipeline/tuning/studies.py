@@ -75,13 +75,13 @@ class StudyPlan:
         return self.label if self.kind == "comparison" else None
 
 
-def plan_studies(opt: OptimizeConfig, baseline: Candidate, data_md5: str) -> list[StudyPlan]:
+def plan_studies(opt: OptimizeConfig, baseline_candidate: Candidate, data_md5: str) -> list[StudyPlan]:
     """One study per compared optimizer, then the full search. A change to anything that
     defines a study (its space, budget, training recipe, data) gives it a new name, so a
     rerun resumes only an identical study."""
     definition = {
         "data_md5": data_md5,
-        "baseline": baseline.model_dump(),
+        "baseline": baseline_candidate.model_dump(),
         "optimize": opt.model_dump(exclude={"workers", "storage", "heartbeat_seconds", "comparison", "search"}),
     }
     plans = [

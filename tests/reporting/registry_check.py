@@ -23,6 +23,7 @@ from mlflow.tracking import MlflowClient
 from pipeline.evaluation.resampled import corrected_t_test
 from pipeline.metric_registry import METRICS, TEST
 from pipeline.metric_registry import label as metric_label
+from pipeline.reporting.tables import NOT_RECORDED
 
 NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
 PARENT = "mlflow.parentRunId"
@@ -116,7 +117,7 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
             str(v.version),
             v.tags["candidate"],
             v.run_id,
-            v.tags["reproduction"],
+            v.tags.get("reproduction", NOT_RECORDED),
             v.tags["git_commit"],
             v.tags["data_md5"],
         ]

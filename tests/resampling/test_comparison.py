@@ -98,3 +98,7 @@ def test_every_model_is_scored_on_every_fold_and_compared_with_the_baseline(
     assert summary["models"]["baseline"]["vs_baseline"] == {}
     headline = comparison.headline(summary)
     assert headline["champion"] == decision_.champion and "baseline_log_loss" in headline
+    # the same keys whoever wins: the one challenger here is the best, with its Holm-adjusted difference
+    assert headline["best_challenger"] == "adam"
+    assert headline["best_challenger_diff_log_loss"] == adam.mean and headline["best_challenger_p_holm"] == adam.p_holm
+    assert headline["best_challenger_diff_low"] <= adam.mean <= headline["best_challenger_diff_high"]

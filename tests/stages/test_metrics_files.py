@@ -10,7 +10,7 @@ import yaml
 
 from tests.conftest import REPO
 
-HEADLINE_LIMIT = 60  # "a few dozen" keys across every stage, so `dvc metrics diff` fits a terminal
+HEADLINE_LIMIT = 64  # "a few dozen" keys across every stage, so `dvc metrics diff` fits a terminal
 
 
 def _flat(payload: object, prefix: str = "") -> dict[str, object]:
@@ -51,3 +51,7 @@ def test_each_headline_figure_is_the_detail_s(in_pipeline_project: Path) -> None
     assert read("metrics/campaign.json")["test_net_value"]["net_value"] == campaign["expected net value"]["net_value"]
     prepare = read("reports/prepare/summary.json")["splits"]
     assert read("metrics/prepare.json")["rows"] == {k: v["rows"] for k, v in prepare.items()}
+    resample, headline = read("reports/resample/comparison.json"), read("metrics/resample.json")
+    best = resample["models"][headline["best_challenger"]]
+    assert headline["best_challenger_p_holm"] == best["vs_baseline"]["log_loss"]["p_holm"]
+    assert headline["champion_log_loss"] == resample["models"][resample["champion"]]["mean"]["log_loss"]

@@ -44,3 +44,6 @@ def test_evidence_and_run_link_to_the_champion(in_pipeline_project: Path) -> Non
     assert run.data.tags["champion_version"] == str(versions["champion"])
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id)}
     assert {"gains.png", "shap_bar.png", "shap_beeswarm.png", "tables", "summary.json"} <= artifacts
+    tables = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "tables")}
+    written = {f"tables/{p.name}" for p in (in_pipeline_project / "reports" / "segment").glob("*.csv")}
+    assert tables == written  # the CSV tables, and the summary once, at the top

@@ -62,8 +62,11 @@ def test_baseline_runs_nest_seeds_with_epoch_curves_and_figures(in_pipeline_proj
     assert sorted(r.info.run_name for r in seeds) == ["baseline-seed-0", "baseline-seed-1"]
     client = MlflowClient()
     for run in seeds:
-        curve = client.get_metric_history(run.info.run_id, "val_loss")
-        assert [m.step for m in curve] == list(range(1, 9))
+        for key in ("train_loss", "val_loss", "epoch_val_roc_auc"):
+            curve = client.get_metric_history(run.info.run_id, key)
+            assert [m.step for m in curve] == list(range(1, 9)), key
+        # the final metric is the trained model's alone, not overwritten by a per-epoch curve
+        assert len(client.get_metric_history(run.info.run_id, "val_roc_auc")) == 1
         files = {a.path for a in client.list_artifacts(run.info.run_id)}
         assert {"loss_curve.png", "confusion_matrix_validation.png", "model"} <= files
         assert run.data.tags["stage"] == "baseline" and run.data.tags["seed"] in {"0", "1"}
