@@ -16,6 +16,7 @@ Run after `dvc repro prepare`:  python benchmarks/training_engine.py
 
 from __future__ import annotations
 
+import pipeline  # noqa: F401  # isort: skip  (first: it pins the numerics before NumPy and TensorFlow load)
 import os
 import platform
 import subprocess

@@ -1,9 +1,11 @@
 """Train the baseline configuration briefly on seeded synthetic data; print the md5 of the weights.
 
 Run as ``python -m tests.training.golden_training`` (the numerics tests run it in fresh
-processes with different environments). ``--unpinned [KEY=VALUE ...]`` undoes
-``pipeline.numerics.pin`` before TensorFlow starts and sets the given variables instead, to
-show what the pin prevents.
+processes with different environments). ``--numpy`` prints instead the md5 of what NumPy,
+OpenBLAS and scikit-learn compute for the pipeline (a logistic regression's probabilities, a
+log loss, k-means centres). ``--unpinned [KEY=VALUE ...]`` undoes ``pipeline.numerics.pin``
+before TensorFlow and NumPy load and sets the given variables instead, to show what the pin
+prevents.
 """
 
 from __future__ import annotations
@@ -47,10 +49,29 @@ def weights_md5() -> str:
     return digest.hexdigest()
 
 
+def numpy_md5() -> str:
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from sklearn.linear_model import LogisticRegression
+
+    from pipeline.evaluation import metrics
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(3000, 40))
+    y = (x @ rng.normal(size=40) + rng.normal(size=3000) > 0.5).astype("float64")
+    p = LogisticRegression(max_iter=2000).fit(x, y).predict_proba(x)[:, 1]
+    centres = KMeans(4, n_init=3, random_state=0).fit(x).cluster_centers_
+    digest = hashlib.md5()
+    for values in (p, metrics.log_loss_by_row(y, p[None, :]), np.exp(-x), centres):
+        digest.update(np.ascontiguousarray(values, "<f8").tobytes())
+    return digest.hexdigest()
+
+
 if __name__ == "__main__":
-    if "--unpinned" in sys.argv:
+    args = sys.argv[1:]
+    if "--unpinned" in args:
         for key in (*numerics.PINNED, "XLA_FLAGS"):
             os.environ.pop(key, None)
-        os.environ.update(arg.split("=", 1) for arg in sys.argv[2:])
+        os.environ.update(arg.split("=", 1) for arg in args if "=" in arg)
     assert pipeline.__version__
-    print(weights_md5())
+    print(numpy_md5() if "--numpy" in args else weights_md5())
