@@ -12,6 +12,7 @@ Used to check the docs' description of the UI against the real thing (docs/DOCUM
 
 from __future__ import annotations
 
+import pipeline  # noqa: F401  # isort: skip  (first: it pins the numerics before NumPy loads)
 import argparse
 import contextlib
 import socket
