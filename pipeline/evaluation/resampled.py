@@ -138,8 +138,8 @@ def gate(
     qualified = sorted(name for name, s in challengers.items() if improves(s) and s.vs_reference.p_holm < alpha)
     if not qualified:
         improving = [s for s in challengers.values() if improves(s)]
-        if improving:  # closest to qualifying: the lowest adjusted p
-            closest = min(improving, key=lambda s: (s.vs_reference.p_holm, s.name))
+        if improving:  # closest to qualifying: the lowest adjusted p, then (Holm caps many at 1) the lowest raw p
+            closest = min(improving, key=lambda s: (s.vs_reference.p_holm, s.vs_reference.p, s.name))
             c = closest.vs_reference
             detail = f"closest: {closest.name}, mean difference {c.mean:+.4g}, adjusted p = {c.p_holm:.3g} >= {alpha:g}"
         else:  # none improves: the least bad mean difference

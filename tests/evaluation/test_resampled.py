@@ -150,6 +150,18 @@ def test_gate_keeps_the_reference_when_the_lead_is_noise() -> None:
     assert "noisy" in decision.reason and "adjusted p" in decision.reason
 
 
+def test_the_closest_challenger_is_the_one_nearest_significance_not_the_first_by_name() -> None:
+    """Holm caps both adjusted p at 1; the raw p still orders them (the larger, steadier lead)."""
+    scores = {
+        "reference": REFERENCE,
+        "a_faint": REFERENCE + _exact(-0.0005, 0.03, seed=9),
+        "b_clearer": REFERENCE + _exact(-0.004, 0.03, seed=10),
+    }
+    decision = _gate(scores, {"a_faint": 1.0, "b_clearer": 1.0})
+    assert decision.champion == "reference"
+    assert "closest: b_clearer" in decision.reason and "adjusted p = 1 " in decision.reason
+
+
 @pytest.mark.parametrize("lower_is_better", [True, False])
 def test_gate_moves_when_the_improvement_is_real(lower_is_better: bool) -> None:
     sign = 1 if lower_is_better else -1  # a loss improves downward, an AUC upward
