@@ -43,6 +43,8 @@ TEST = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss"
 PAIRED = ("log_loss", "brier", "roc_auc", "pr_auc", "f1")  # minus the baseline's, paired (every gate criterion, F1)
 RESAMPLED = ("log_loss", "roc_auc", "pr_auc", "brier", "f1", "macro_f1")  # per fold of the resampled comparison
 BEFORE_AFTER = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")  # the before/after bars
+# the brief's before/after: every network minus the original as it was used (one seed, threshold 0.5, raw)
+VERSUS_ORIGINAL = ("accuracy", "precision", "recall", "f1", "macro_f1", "roc_auc", "pr_auc", "log_loss", "brier")
 
 
 def label(key: str) -> str:

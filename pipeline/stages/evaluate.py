@@ -10,22 +10,24 @@ and the baseline as pyfunc models. The test split decides nothing.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from pipeline import figures
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5
 from pipeline.data.schema import DataSchema
-from pipeline.evaluation import bootstrap, compare, ensemble, errors, metrics, reference
+from pipeline.evaluation import before_after, bootstrap, compare, ensemble, errors, metrics, reference
 from pipeline.evaluation.compare import ModelResult
 from pipeline.features.encoded import Split, load_split
 from pipeline.features.preprocessing import Preprocessor
 from pipeline.io import read_json, write_atomic, write_json
-from pipeline.metric_registry import BEFORE_AFTER, with_interval
+from pipeline.metric_registry import BEFORE_AFTER, VERSUS_ORIGINAL, with_interval
 from pipeline.segmentation import campaign
 from pipeline.serving.package import log_pyfunc
 from pipeline.serving.scorer import Decision
@@ -70,7 +72,10 @@ def run(params: Params) -> None:
     )
     write_atomic(paths.reports / "evaluate" / "error_analysis.csv", lambda tmp: breakdown.to_csv(tmp, index=False))
     write_json(paths.reports / "evaluate" / "ensemble_vs_single.json", ensembles)
+    assessed = _before_after(params, stored, seed_probabilities, results, gated, validation, test)
+    write_json(paths.reports / "evaluate" / "before_after.json", assessed)
     versions = _log(params, schema, stored, results, gated, test, train, validation, data_md5(paths))
+    _log_before_after(versions, assessed, paths.reports / "evaluate" / "before_after.json")
     summary = _summary(results, champion, ensembles, gated)
     write_json(paths.summary("evaluate"), summary)
     write_json(paths.registered_versions, {alias: int(v.version) for alias, v in versions.items()})
@@ -91,9 +96,8 @@ def _decisions(
     test: Split,
 ) -> dict[str, ModelResult]:
     """Each network as the ensemble of its seeds and each reference, with its decision fitted on validation."""
-    cfg, seg = params.evaluate, params.segment
-    monthly = validation.frame[seg.value_column].to_numpy("float64")
-    contact_value = campaign.net_value(validation.y, monthly, seg.campaign, seg.horizon_months)
+    cfg = params.evaluate
+    contact_value = _contact_value(params, validation)
     results: dict[str, ModelResult] = {}
     for name, (seeds_val, seeds_test) in seed_probabilities.items():
         p_val, p_test = seeds_val.mean(axis=0), seeds_test.mean(axis=0)
@@ -102,6 +106,77 @@ def _decisions(
         p_val, p_test = reference.probabilities(estimator, validation.x), reference.probabilities(estimator, test.x)
         results[name] = compare.fit_decision(name, "reference", cfg, validation.y, p_val, p_test, contact_value)
     return results
+
+
+def _contact_value(params: Params, validation: Split) -> np.ndarray:
+    """Each validation customer's realized net value if contacted (the ``max_profit`` threshold rule)."""
+    seg = params.segment
+    monthly = validation.frame[seg.value_column].to_numpy("float64")
+    return campaign.net_value(validation.y, monthly, seg.campaign, seg.horizon_months)
+
+
+def _before_after(
+    params: Params,
+    stored: dict[str, StoredCandidate],
+    seed_probabilities: dict[str, tuple[np.ndarray, np.ndarray]],
+    results: dict[str, ModelResult],
+    gated: dict,
+    validation: Split,
+    test: Split,
+) -> dict[str, object]:
+    """The original network as it was used against every served network, and the ladder from it to the
+    best tuned optimizer (chosen on the resampling folds), all on test with paired intervals."""
+    cfg, gate = params.evaluate, gated["gate"]
+
+    def network(name: str) -> before_after.Network:
+        updates = [int(stored[name].seeds[seed]["updates"]) for seed in stored[name].seeds]
+        return before_after.Network(name, *seed_probabilities[name], updates)
+
+    start = before_after.original(network("baseline"), params.baseline.threshold)
+    after = [gated["champion"], *(o for o in params.optimize.comparison.optimizers if o in stored), "search"]
+    served = [
+        before_after.Served(name, name, len(stored[name].seeds), results[name].calibrator.kind
+                            if results[name].calibrator else "none", results[name].p_test, results[name].threshold,
+                            sum(network(name).updates))
+        for name in dict.fromkeys(after) if name in stored
+    ]  # fmt: skip
+    means = {name: m["mean"][gate["criterion"]] for name, m in gated["models"].items()}
+    best = before_after.best_optimizer(means, params.optimize.comparison.optimizers, gate["lower_is_better"])
+    decide = before_after.DecisionRule(cfg.threshold, validation.y, _contact_value(params, validation))
+    steps = before_after.ladder(start, network(best), decide, results[best].calibration_losses)
+    b = cfg.bootstrap
+    indices = bootstrap.resample_indices(len(test.y), b.resamples, b.seed)  # those of every other test interval
+    return {
+        "original": before_after.as_dict(before_after.score(test.y, [start], None, indices, b.confidence)[0]),
+        "after": {s.served.network: before_after.as_dict(s)
+                  for s in before_after.score(test.y, served, start, indices, b.confidence)},
+        "ladder": [before_after.as_dict(s) for s in before_after.score(test.y, steps, None, indices, b.confidence)],
+    }  # fmt: skip
+
+
+def _log_before_after(versions: dict[str, ModelVersion], assessed: dict, artifact: Path) -> None:
+    """On the evaluate run: the original's test metrics and each ladder step's, with its difference from
+    the step before; on each served network's run: its difference from the original."""
+    parent = mlflow.get_run(versions[registry.CHAMPION].run_id).data.tags[MLFLOW_PARENT_RUN_ID]
+    children = {r.data.tags["model"]: r.info.run_id for r in mlflow.search_runs(
+        filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{parent}'", output_format="list")}  # fmt: skip
+    original = assessed["original"]
+    values = {"original_threshold": original["threshold"], "original_updates": original["updates"]}
+    values |= {k: v for m in VERSUS_ORIGINAL for k, v in with_interval("original_test", m, original["test"][m]).items()}
+    params = {}
+    for k, step in enumerate(assessed["ladder"]):
+        params |= {f"ladder{k}_label": step["label"], f"ladder{k}_network": step["network"],
+                   f"ladder{k}_calibration": step["calibration"]}  # fmt: skip
+        values |= {f"ladder{k}_threshold": step["threshold"], f"ladder{k}_updates": step["updates"],
+                   f"ladder{k}_seeds": step["seeds"]}  # fmt: skip
+        for m in VERSUS_ORIGINAL:
+            values |= with_interval(f"ladder{k}_test", m, step["test"][m])
+            values |= with_interval(f"ladder{k}_step", m, step["versus"][m]) if step["versus"] else {}
+    runs.log_values(parent, params=params, metrics=values)
+    runs.log_file(parent, artifact)
+    for name, scored in assessed["after"].items():
+        diffs = {k: v for m in VERSUS_ORIGINAL for k, v in with_interval("vs_original", m, scored["versus"][m]).items()}
+        runs.log_values(children[name], metrics=diffs)
 
 
 def _log(
