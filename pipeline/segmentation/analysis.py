@@ -100,7 +100,7 @@ def scored_table(
             "persona": persona,
             "persona_name": described.set_index("persona")["name"].loc[persona].to_numpy(),
             "revenue_at_risk": assigned["revenue_at_risk"].round(2),
-            "expected_value": expected.round(2),
+            "expected_value": campaign.in_cents(expected),
             "contact": campaign.contact(expected),
             **{f"reason_{k + 1}": [r[k] for r in reasons] for k in range(REASONS)},
         }

@@ -54,9 +54,18 @@ def net_value(
     return gain - c - (1 - churn) * cfg.stayer_acceptance * offer_cost(monthly, cfg)
 
 
+CENTS = 2  # an amount is decided and shown to this many decimals: one figure for ``contact`` and its value
+
+
+def in_cents(amount: np.ndarray) -> np.ndarray:
+    """An amount as it is shown and decided on."""
+    return np.round(np.asarray(amount, "float64"), CENTS)
+
+
 def contact(expected: np.ndarray) -> np.ndarray:
-    """The recommendation: contact exactly the customers worth more contacted than not."""
-    return np.asarray(expected) > 0
+    """The recommendation: contact exactly the customers worth more contacted than not, in cents (so a
+    value shown as 0.00 is never contacted, whoever rounds it)."""
+    return in_cents(expected) > 0
 
 
 def cumulative(score: np.ndarray | None, realized: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -40,7 +40,7 @@ def test_scored_table_rounds_and_names_each_customer(cfg: SegmentConfig) -> None
     assert table["churn_probability"].tolist() == [0.123457, 0.9, 0.5]
     assert table["persona_name"].tolist() == ["streamers", "savers", "streamers"]
     assert table["expected_value"].tolist() == [-1.23, 12.35, 0.0]
-    assert table["contact"].tolist() == [False, True, True]  # decided on the unrounded value
+    assert table["contact"].tolist() == [False, True, False]  # decided on the value shown, 0.00
     assert table["revenue_at_risk"].tolist() == list(assigned["revenue_at_risk"].round(2))
     assert table["reason_2"].tolist() == ["r2", "s2", "t2"]
 

@@ -111,3 +111,15 @@ def test_paired_difference_between_rules() -> None:
     value, low, high = curves.difference("a", "worse", 1)
     assert low > 0 and low <= value <= high
     assert curves.difference("a", "worse", 2) == pytest.approx((0.0, 0.0, 0.0))  # everyone contacted: equal
+
+
+def test_contact_and_its_shown_value_are_one_figure() -> None:
+    """A value shown as 0.00 is not contacted, so the plan recomputed from the shown values (the campaign
+    stage's per-segment table) contacts exactly whom the scored table marks (2,678 against 2,677 before:
+    `contact` was decided on the unrounded value, the table from the rounded one)."""
+    expected = np.array([0.004, -0.004, 0.006, 12.3456, -3.0])
+    shown = campaign.in_cents(expected)
+    assert shown.tolist() == [0.0, -0.0, 0.01, 12.35, -3.0]
+    assert campaign.contact(expected).tolist() == campaign.contact(shown).tolist() == [False, False, True, True, False]
+    plan = campaign.by_segment(np.array(["a", "a", "b", "b", "b"]), shown)
+    assert plan["contacts"].sum() == campaign.contact(expected).sum() == 2
