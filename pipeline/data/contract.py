@@ -11,13 +11,14 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pipeline.data.schema import DataSchema, NumericColumn
+from pipeline.data.schema import ROW, BinaryColumn, DataSchema, DateColumn, NumericColumn
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,9 @@ def check_records(
     cells = _Cells(records, present, locations)
     clean: dict[str, list] = {}
     blank_filled: dict[str, int] = {}
-    if schema.id_column in cells.text:
+    if schema.id_column is None:
+        clean[ROW] = list(range(1, len(records) + 1))
+    elif schema.id_column in cells.text:
         clean[schema.id_column] = _check_ids(cells, schema.id_column)
     parsed = {name: _parse_numbers(cells.text[name]) for name in schema.numeric if name in cells.text}
     for name, spec in schema.numeric.items():
@@ -160,9 +163,15 @@ def check_records(
             clean[name], filled = _check_numeric(cells, name, spec, parsed)
             if spec.blank_fill is not None:
                 blank_filled[name] = filled
+    for name, binary in schema.binary.items():
+        if name in cells.text:
+            clean[name] = _check_binary(cells, name, binary)
+    for name, when in schema.dates.items():
+        if name in cells.text:
+            clean[name] = _check_date(cells, name, when)
     for name, allowed in schema.categorical.items():
         if name in cells.text:
-            clean[name] = _check_categorical(cells, name, allowed)
+            clean[name] = _check_categorical(cells, name, allowed, schema.missing_level.get(name))
     target = schema.target
     if purpose is Purpose.TRAINING and target.column in cells.text:
         clean[target.column] = _check_target(cells, schema)
@@ -170,7 +179,7 @@ def check_records(
     violations += cells.violations
     if violations:
         raise DataContractError(source, sorted(violations, key=_line_order))
-    ordered = [c for c in [schema.id_column, *schema.feature_columns, target.column] if c in clean]
+    ordered = [c for c in schema.columns if c in clean]
     return CheckedRecords({c: _column(c, clean[c], schema) for c in ordered}, blank_filled)
 
 
@@ -191,11 +200,12 @@ class _Cells:
 def _check_header(present: list[str], schema: DataSchema, purpose: Purpose, where: str) -> list[Violation]:
     """Missing, unexpected and repeated columns; what is required depends on the records' purpose."""
     required = [*schema.feature_columns]
-    optional: set[str] = set()
+    optional = set(schema.ignore)
+    ids = [schema.id_column] if schema.id_column is not None else []
     if purpose is Purpose.TRAINING:
-        required = [schema.id_column, *required, schema.target.column]
+        required = [*ids, *required, schema.target.column]
     else:
-        optional = {schema.id_column, schema.target.column}
+        optional |= {*ids, schema.target.column}
     found = [Violation(where, f"missing column {name!r}") for name in required if name not in present]
     found += [Violation(where, f"unexpected column {n!r}") for n in present if n not in required and n not in optional]
     repeated = sorted({n for n in present if present.count(n) > 1})
@@ -222,10 +232,11 @@ def _check_numeric(
     values, blank, unparseable = parsed[name]
     cells.report(unparseable, name, "not a number")
     cond = spec.blank_allowed_when
-    allowed = cond is not None and cond.column in parsed
     filled, refused = list(values), []
     for i in blank:
-        if allowed and parsed[cond.column][0][i] == cond.equals:
+        if spec.blank_fill is not None and (
+            cond is None or (cond.column in parsed and parsed[cond.column][0][i] == cond.equals)
+        ):
             filled[i] = spec.blank_fill
         else:
             refused.append(i)
@@ -245,8 +256,32 @@ def _check_numeric(
     return filled, len(blank) - len(refused)
 
 
-def _check_categorical(cells: _Cells, name: str, allowed: Sequence[str]) -> list[str]:
+def _check_binary(cells: _Cells, name: str, spec: BinaryColumn) -> list[float]:
+    values = cells.text[name]
+    cells.report([i for i, v in enumerate(values) if not v], name, "missing value")
+    cells.report([i for i, v in enumerate(values) if v and v not in {spec.positive, spec.negative}], name,
+                 f"must be {spec.positive!r} or {spec.negative!r}")  # fmt: skip
+    return [1.0 if v == spec.positive else 0.0 for v in values]
+
+
+def _check_date(cells: _Cells, name: str, spec: DateColumn) -> list[float]:
+    """Age in days at the reference date; a blank or a date not in the format is a violation."""
+    ages, unparseable = [], []
+    for i, value in enumerate(cells.text[name]):
+        try:
+            ages.append(float((spec.reference - datetime.strptime(value, spec.format).date()).days))
+        except ValueError:
+            ages.append(math.nan)
+            unparseable.append(i)
+    cells.report([i for i in unparseable if not cells.text[name][i]], name, "missing value")
+    cells.report([i for i in unparseable if cells.text[name][i]], name, f"not a date in the format {spec.format!r}")
+    return ages
+
+
+def _check_categorical(cells: _Cells, name: str, allowed: Sequence[str], missing_level: str | None) -> list[str]:
     values, known = cells.text[name], set(allowed)
+    if missing_level is not None:  # a blank is a level of its own (the schema's missing_level)
+        values = [v or missing_level for v in values]
     cells.report([i for i, v in enumerate(values) if not v], name, "missing value")
     cells.report([i for i, v in enumerate(values) if v and v not in known], name,
                  f"unknown category, expected one of {allowed}")  # fmt: skip
@@ -286,8 +321,10 @@ def _parse_numbers(cells: list[str]) -> tuple[list[float], list[int], list[int]]
 
 
 def _column(name: str, values: list, schema: DataSchema) -> np.ndarray:
-    if name in schema.numeric:
+    if name in schema.numeric_inputs:
         return np.asarray(values, dtype="float64")
+    if name == ROW and schema.id_column is None:
+        return np.asarray(values, dtype="int64")
     if name == schema.target.column:
         return np.asarray(values, dtype="int8")
     return np.asarray(values, dtype=object)

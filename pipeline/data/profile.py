@@ -19,7 +19,7 @@ def profile(splits: dict[str, pd.DataFrame], schema: DataSchema) -> dict:
         "numeric": {},
         "categorical": {},
     }
-    for col in schema.numeric:
+    for col in schema.numeric_inputs:
         values = train[col]
         summary["numeric"][col] = {
             "mean": round(float(values.mean()), 4),

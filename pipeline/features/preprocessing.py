@@ -33,7 +33,7 @@ class Preprocessor:
     def fit(cls, train: pd.DataFrame, schema: DataSchema) -> Preprocessor:
         """Statistics from the training split only; levels from the contract, not the data."""
         numeric = {}
-        for col in schema.numeric:
+        for col in schema.numeric_inputs:
             values = train[col].to_numpy(dtype="float64")
             std = float(values.std())
             numeric[col] = (float(values.mean()), std if std > 0 else 1.0)

@@ -57,7 +57,7 @@ def segment_customers(
     described = persona_model.describe(frames["train"])
     explanations, permutation = _explain(champion, frames["train"], frames["validation"], customers, schema, cfg)
     scored = scored_table(
-        customers, schema.id_column, p, assigned, campaign.net_value(p, value, cfg.campaign, cfg.horizon_months),
+        customers, schema.record_id, p, assigned, campaign.net_value(p, value, cfg.campaign, cfg.horizon_months),
         persona_model.assign(customers), described, explain.reasons(explanations, customers, schema),
     )  # fmt: skip
     test = (customers["split"] == TEST).to_numpy()

@@ -37,7 +37,7 @@ class Codec:
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         out = np.empty((len(frame), len(self.columns)))
         for j, col in enumerate(self.columns):
-            if col in self.schema.numeric:
+            if col in self.schema.numeric_inputs:
                 out[:, j] = np.asarray(frame[col], dtype="float64")
             else:
                 out[:, j] = pd.Categorical(np.asarray(frame[col], dtype=object), self.schema.categorical[col]).codes
@@ -46,7 +46,7 @@ class Codec:
     def decode(self, z: np.ndarray) -> dict[str, np.ndarray]:
         columns = {}
         for j, col in enumerate(self.columns):
-            if col in self.schema.numeric:
+            if col in self.schema.numeric_inputs:
                 columns[col] = z[:, j]
             else:
                 columns[col] = np.asarray(self.schema.categorical[col], dtype=object)[z[:, j].astype(int)]
@@ -88,7 +88,7 @@ def reasons(explanations: Explanations, rows: pd.DataFrame, schema: DataSchema, 
             col = explanations.columns[j]
             value = rows[col].iloc[i]
             effect = "raises" if row_values[j] > 0 else "lowers"
-            subject = f"{col} of {float(value):g}" if col in schema.numeric else f"{col} is {value}"
+            subject = f"{col} of {float(value):g}" if col in schema.numeric_inputs else f"{col} is {value}"
             said.append(f"{subject}: {effect} churn risk")
         sentences.append(said)
     return sentences

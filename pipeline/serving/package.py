@@ -41,11 +41,11 @@ def signature(schema: DataSchema) -> ModelSignature:
     blank ``TotalCharges`` of new customers); categorical ones ``string``, which MLflow checks
     much faster than ``Any``."""
     inputs = [
-        ColSpec(AnyType() if name in schema.numeric else "string", name, required=False)
-        for name in [schema.id_column, *schema.feature_columns]
+        ColSpec(AnyType() if name in {*schema.numeric, *schema.binary} else "string", name, required=False)
+        for name in [*([schema.id_column] if schema.id_column else []), *schema.feature_columns]
     ]
     outputs = [
-        ColSpec("string", schema.id_column, required=False),
+        ColSpec("string" if schema.id_column else "long", schema.record_id, required=False),
         ColSpec("double", "churn_probability"),
         ColSpec("long", "churn"),
         ColSpec("string", "segment", required=False),

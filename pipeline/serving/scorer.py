@@ -123,8 +123,8 @@ class Scorer:
             "churn_probability": p,
             "churn": (p >= self.decision.threshold).astype("int64"),
         }
-        if self.schema.id_column in columns:
-            result = {self.schema.id_column: columns[self.schema.id_column], **result}
+        if self.schema.record_id in columns:  # the id column, or without one the record's number
+            result = {self.schema.record_id: columns[self.schema.record_id], **result}
         if self.segmentation is not None:
             cfg = self.segmentation
             assigned = segments.assign(p, columns[cfg.value_column], cfg)

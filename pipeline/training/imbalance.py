@@ -23,11 +23,11 @@ def smote(train: pd.DataFrame, schema: DataSchema, seed: int) -> pd.DataFrame:
     inputs would invent half-a-contract customers).
     """
     features = schema.feature_columns
-    categorical = list(schema.categorical)
+    categorical = [*schema.binary, *schema.categorical]  # a 0/1 column is a category, not interpolated
     sampler = SMOTENC(categorical_features=categorical, random_state=seed)
     x, y = sampler.fit_resample(train[features], train[schema.target.column])
     resampled = pd.DataFrame(x, columns=features)
-    for col in schema.numeric:
+    for col in schema.numeric_inputs:
         resampled[col] = resampled[col].astype("float64")
     resampled[schema.target.column] = np.asarray(y).astype("int8")
     return resampled
