@@ -263,9 +263,17 @@ class ReportConfig(Section):
     profile_columns: int = Field(gt=0)  # categorical columns shown in "the customer base": widest churn spread
 
 
+class ParallelConfig(Section):
+    """Worker processes for a stage's independent units (``pipeline/parallel.py``); numbers do not
+    depend on it, so no stage lists it as a DVC parameter. ``PIPELINE_WORKERS`` overrides it."""
+
+    workers: int | None = Field(default=None, ge=1)  # None: every core
+
+
 class Params(Section):
     paths: PathsConfig
     tracking: TrackingConfig
+    parallel: ParallelConfig = ParallelConfig()
     prepare: PrepareConfig
     baseline: BaselineConfig
     recipes: RecipesConfig

@@ -9,12 +9,15 @@ fitted on ``tune``; every metric computed on ``held``, which influences nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
+from pipeline import parallel
 from pipeline.config import EvaluateConfig, ResampleConfig
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation import calibration, compare, metrics, reference
@@ -29,6 +32,8 @@ from pipeline.training.job import TrainingData, predict, train_members
 BASELINE = "baseline"
 BLEND = "blend_baseline_gb"  # the mean of the Platt-calibrated baseline network and gradient boosting
 ContactValue = Callable[[pd.DataFrame, np.ndarray], np.ndarray]  # (frame, labels) -> value of contacting each
+Probabilities = tuple[np.ndarray, np.ndarray]  # a model's raw probabilities on a fold's tune and held rows
+NetworkRows = tuple[list[dict], list[Probabilities]]  # a network's score rows, and its raw probabilities, per fold
 
 
 @dataclass(frozen=True)
@@ -60,28 +65,48 @@ def score_folds(
     candidates: Mapping[str, Candidate],
     decision: EvaluateConfig,
     reference_seed: int,
+    processes: int = 1,
 ) -> pd.DataFrame:
     """One row per fold and model: its held-out metrics, threshold, calibration and, for networks,
-    the parameter updates it took. ``candidates`` must include the baseline (for the blend)."""
-    rows: list[dict] = []
-    baseline_raw: list[tuple[np.ndarray, np.ndarray]] = []
-    for name, candidate in candidates.items():
-        trained = train_members(candidate, [d.training for d in data], [f.index for f in folds])
-        for fold, d, model in zip(folds, data, trained, strict=True):
-            p_tune, p_held = model.val_probabilities, predict(model.model, d.held.x)
-            score = _score(name, "ann", fold, d, p_tune, p_held, decision)
-            rows.append(score | {"updates": model.val_metrics["updates"]})
-            if name == BASELINE:
-                baseline_raw.append((p_tune, p_held))
-    for fold, d, (base_tune, base_held) in zip(folds, data, baseline_raw, strict=True):
-        fitted = reference.fit_reference_models(d.training.train.x, d.training.train.y, reference_seed)
-        raw = {name: (reference.probabilities(m, d.training.validation.x), reference.probabilities(m, d.held.x))
-               for name, m in fitted.items()}  # fmt: skip
+    the parameter updates it took. ``candidates`` must include the baseline (for the blend).
+
+    Each network's pack (its folds in one packed training) and each fold's reference models are
+    independent units, run on ``processes`` processes; the rows come in the same order with any number."""
+    networks = [functools.partial(_network_rows, name, c, folds, data, decision) for name, c in candidates.items()]
+    references = [functools.partial(reference_probabilities, d, reference_seed) for d in data]
+    done = parallel.run_all([*networks, *references], processes)
+    trained = dict(zip(candidates, cast(list[NetworkRows], done[: len(networks)]), strict=True))
+    rows = [row for name in candidates for row in trained[name][0]]
+    baseline_raw = trained[BASELINE][1]
+    raws = cast(list[dict[str, Probabilities]], done[len(networks) :])
+    for fold, d, raw, baseline in zip(folds, data, raws, baseline_raw, strict=True):
         for name, (p_tune, p_held) in raw.items():
             rows.append(_score(name, "reference", fold, d, p_tune, p_held, decision))
-        rows.append(_score(BLEND, "reference", fold, d, *_blend(d.training.validation.y, [
-            (base_tune, base_held), raw["gradient_boosting"]]), decision))  # fmt: skip
+        blend = _blend(d.training.validation.y, [baseline, raw["gradient_boosting"]])
+        rows.append(_score(BLEND, "reference", fold, d, *blend, decision))
     return pd.DataFrame(rows)
+
+
+def _network_rows(
+    name: str, candidate: Candidate, folds: Sequence[Fold], data: Sequence[FoldData], decision: EvaluateConfig
+) -> NetworkRows:
+    """One unit: the network trained on every fold in one pack; its rows, and per fold its raw
+    probabilities on the tune and held rows."""
+    trained = train_members(candidate, [d.training for d in data], [f.index for f in folds])
+    rows, raw = [], []
+    for fold, d, model in zip(folds, data, trained, strict=True):
+        p_tune, p_held = model.val_probabilities, predict(model.model, d.held.x)
+        rows.append(_score(name, "ann", fold, d, p_tune, p_held, decision) | {"updates": model.val_metrics["updates"]})
+        raw.append((p_tune, p_held))
+    return rows, raw
+
+
+def reference_probabilities(d: FoldData, seed: int) -> dict[str, Probabilities]:
+    """One unit: the reference models fitted on the fold's fit rows; their raw probabilities on its
+    tune and held rows, by name."""
+    fitted = reference.fit_reference_models(d.training.train.x, d.training.train.y, seed)
+    return {name: (reference.probabilities(m, d.training.validation.x), reference.probabilities(m, d.held.x))
+            for name, m in fitted.items()}  # fmt: skip
 
 
 def _blend(y_tune: np.ndarray, models: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:

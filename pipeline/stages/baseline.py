@@ -45,10 +45,17 @@ def train_and_log(
     """One named configuration over the baseline's seeds, saved to ``directory`` and logged as a
     parent run with one nested run per seed; returns the results and the parent run's id."""
     cfg = params.baseline
+    results = train_over_seeds(name, candidate, data, cfg.seeds, cfg.threshold)
+    return results, save_and_log(results, params, data, directory, study)
+
+
+def save_and_log(results: SeedResults, params: Params, data: TrainingData, directory: Path, study: str) -> str:
+    """A configuration trained over the baseline's seeds, saved to ``directory`` and logged as a parent
+    run with one nested run per seed; returns the parent run's id."""
+    name, candidate = results.name, results.candidate
     tags = store.run_tags(study, data_md5(params.paths), optimizer=candidate.optimizer.name, study=name)
     with mlflow.start_run(run_name=name, tags=tags) as parent:
-        mlflow.log_params({**candidate.flat_params(), "seeds": cfg.seeds, "threshold": cfg.threshold})
-        results = train_over_seeds(name, candidate, data, cfg.seeds, cfg.threshold)
+        mlflow.log_params({**candidate.flat_params(), "seeds": params.baseline.seeds, "threshold": results.threshold})
         model_store.save(directory, results)
         inputs = runs.training_inputs(data, params.paths)
         for trained in results.runs:
@@ -56,7 +63,7 @@ def train_and_log(
             model_path = directory / f"seed-{trained.seed}.keras"
             runs.log_trained_model(parent.info.run_id, f"{name}-seed-{trained.seed}", trained, model_path, tags, inputs)
         mlflow.log_metrics({**results.summary(), "selected_seed": results.selected.seed})
-    return results, parent.info.run_id
+    return parent.info.run_id
 
 
 def _brief(val_metrics: dict[str, float]) -> str:

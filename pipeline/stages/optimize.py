@@ -1,12 +1,14 @@
 """``optimize``: the fair optimizer comparison and the full search, on validation data only.
 
-Coordinates the studies: queues each study's budget as tickets, runs workers (this
-process alone, or ``optimize.workers`` processes), logs every trial to MLflow, retrains
-each study's best configuration over the baseline's seeds, and writes the candidates.
+Coordinates the studies: queues each study's budget as tickets, runs each study and retrains its
+best configuration over the baseline's seeds as one unit on ``parallel.workers`` processes (or lets
+``optimize.workers`` processes share all studies' trials: team mode), then logs every trial and
+retrained seed to MLflow in the studies' order and writes the candidates.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import subprocess
 import sys
@@ -15,7 +17,7 @@ import time
 import mlflow
 import optuna
 
-from pipeline import figures
+from pipeline import figures, parallel
 from pipeline.config import OptimizeConfig, Params
 from pipeline.data.prepared import data_md5
 from pipeline.io import write_json
@@ -37,11 +39,11 @@ def run(params: Params) -> None:
     plans = studies.plan_studies(params.optimize, params.baseline.candidate, md5)
     storage = studies.open_storage(params.optimize, paths.studies)
     _queue_tickets(plans, storage, params.optimize)
-    _run_studies(plans, storage, params, data)
-    finished = _finished_studies(plans, storage, params.optimize)
+    results = _run_studies(plans, params, data)
+    finished = {plan.label: studies.open_study(plan, storage, params.optimize) for plan in plans}
 
     store.configure(params.tracking.experiment)
-    results, trained_by = _log_and_retrain_all(plans, finished, params, data, store.run_tags("optimize", md5))
+    trained_by = _log_all(plans, finished, results, params, data, store.run_tags("optimize", md5))
     summary = _report(results, finished)
     write_json(paths.summary("optimize"), summary)
     headline = {"val_log_loss_mean": {label: study["val_log_loss_mean"] for label, study in summary.items()}}
@@ -64,59 +66,66 @@ def _queue_tickets(plans: list[studies.StudyPlan], storage: optuna.storages.RDBS
         log.info("study %s (%s): %d of %d trials to run", plan.label, plan.name, queued, plan.budget)
 
 
-def _run_studies(
-    plans: list[studies.StudyPlan], storage: optuna.storages.RDBStorage, params: Params, data: TrainingData
-) -> None:
-    """Work off the tickets in this process alone, or in ``optimize.workers`` processes."""
-    workers = params.optimize.workers or studies.default_workers()
+def _run_studies(plans: list[studies.StudyPlan], params: Params, data: TrainingData) -> dict[str, SeedResults]:
+    """Each study's trials, then its best configuration retrained over the baseline's seeds; returns the
+    retrained results by label. A study is one unit of ``parallel.workers`` (its trials in order, in one
+    process, exactly as alone), unless ``optimize.workers`` processes share every study's trials."""
+    shared = params.optimize.workers != 1
     started = time.monotonic()
-    if workers == 1:
-        studies.work(plans, storage, params.optimize, params.baseline, data)
-    else:
-        _run_worker_processes(workers, params)
-    log.info("studies finished in %.0f s with %d worker(s)", time.monotonic() - started, workers)
+    if shared:
+        _run_worker_processes(params.optimize.workers or parallel.cores(), params)
+    units = [functools.partial(_study, plan, params, data, plans, run_trials=not shared) for plan in plans]
+    processes = parallel.workers(params.parallel.workers)
+    results = parallel.run_all(units, processes, costs=[plan.budget for plan in plans])
+    log.info("studies and retraining finished in %.0f s with %d process(es)", time.monotonic() - started, processes)
+    return {plan.label: result for plan, result in zip(plans, results, strict=True)}
 
 
-def _finished_studies(
-    plans: list[studies.StudyPlan], storage: optuna.storages.RDBStorage, opt: OptimizeConfig
-) -> dict[str, optuna.Study]:
-    """Each study by its label, checked to have finished exactly its budget."""
-    finished = {plan.label: studies.open_study(plan, storage, opt) for plan in plans}
-    for plan in plans:
-        done = len(studies.budget_trials(finished[plan.label]))
-        if done != plan.budget:
-            raise RuntimeError(f"study {plan.name} finished {done} trials, its budget is {plan.budget}")
-    return finished
+def _study(
+    plan: studies.StudyPlan, params: Params, data: TrainingData, plans: list[studies.StudyPlan], run_trials: bool
+) -> SeedResults:
+    """One unit, in any process: the study's remaining trials (this process its only worker, worker 0),
+    a check that it finished exactly its budget, and its best configuration over the baseline's seeds
+    (one packed training)."""
+    storage = studies.open_storage(params.optimize, params.paths.studies)
+    if run_trials:
+        studies.work([plan], storage, params.optimize, params.baseline, data, progress_over=plans)
+    study = studies.open_study(plan, storage, params.optimize)
+    done = len(studies.budget_trials(study))
+    if done != plan.budget:
+        raise RuntimeError(f"study {plan.name} finished {done} trials, its budget is {plan.budget}")
+    seeds, threshold = params.baseline.seeds, params.baseline.threshold
+    return train_over_seeds(plan.label, studies.best_candidate(study), data, seeds, threshold)
 
 
-def _log_and_retrain_all(
+def _log_all(
     plans: list[studies.StudyPlan],
     finished: dict[str, optuna.Study],
+    results: dict[str, SeedResults],
     params: Params,
     data: TrainingData,
     tags: dict[str, str],
-) -> tuple[dict[str, SeedResults], dict[str, str]]:
-    """The comparison's studies under one parent run (with its figures), the full search under another;
-    returns each study's retrained results and MLflow run, by label."""
+) -> dict[str, str]:
+    """The comparison's studies under one parent run (with its figures), the full search under another,
+    in the plans' order; saves each study's candidate and returns its MLflow run, by label."""
     opt = params.optimize
-    results: dict[str, SeedResults] = {}
     trained_by: dict[str, str] = {}
+    comparison_results = {p.label: results[p.label] for p in plans if p.kind == "comparison"}
     with mlflow.start_run(run_name="optimizer-comparison", tags={**tags, "study": "comparison"}) as comparison:
         mlflow.log_params({"trials_per_optimizer": opt.comparison.trials_per_optimizer, "seeds": params.baseline.seeds})
         for plan in plans:
-            if plan.kind != "comparison":
-                continue
-            results[plan.label], trained_by[plan.label] = _log_and_retrain(
-                plan, finished[plan.label], comparison.info.run_id, params, data, tags
-            )
-        _log_comparison_figures(results)
+            if plan.kind == "comparison":
+                trained_by[plan.label] = _log_and_save(
+                    plan, finished[plan.label], results[plan.label], comparison.info.run_id, params, data, tags
+                )
+        _log_comparison_figures(comparison_results)
     with mlflow.start_run(run_name="full-search-study", tags={**tags, "study": "search"}) as search:
         mlflow.log_params({"trials": opt.search.trials, "seeds": params.baseline.seeds})
         [plan] = [p for p in plans if p.kind == "search"]
-        results[plan.label], trained_by[plan.label] = _log_and_retrain(
-            plan, finished[plan.label], search.info.run_id, params, data, tags
+        trained_by[plan.label] = _log_and_save(
+            plan, finished[plan.label], results[plan.label], search.info.run_id, params, data, tags
         )
-    return results, trained_by
+    return trained_by
 
 
 def _report(results: dict[str, SeedResults], finished: dict[str, optuna.Study]) -> dict[str, dict[str, object]]:
@@ -136,35 +145,32 @@ def _report(results: dict[str, SeedResults], finished: dict[str, optuna.Study]) 
     return report
 
 
-def _log_and_retrain(
+def _log_and_save(
     plan: studies.StudyPlan,
     study: optuna.Study,
+    result: SeedResults,
     parent_run_id: str,
     params: Params,
     data: TrainingData,
     tags: dict[str, str],
-) -> tuple[SeedResults, str]:
-    """Log the study, retrain its best configuration over the baseline's seeds (one packed training),
-    save the candidate; returns the results and the study's MLflow run."""
+) -> str:
+    """Log the study and its retrained seeds, save the candidate; returns the study's MLflow run."""
     inputs = runs.training_inputs(data, params.paths)
     study_run = log_study(plan, study, parent_run_id, tags, inputs)
-    candidate = studies.best_candidate(study)
-    seeds, threshold = params.baseline.seeds, params.baseline.threshold
-    result = train_over_seeds(plan.label, candidate, data, seeds, threshold)
     directory = params.paths.models / "candidates" / plan.label
     model_store.save(
         directory,
         result,
         extra={"study": plan.name, "best_trial": studies.position(study.best_trial)},
     )
-    seed_tags = {**tags, "study": plan.kind, "optimizer": candidate.optimizer.name, "kind": "retrain"}
+    seed_tags = {**tags, "study": plan.kind, "optimizer": result.candidate.optimizer.name, "kind": "retrain"}
     for trained in result.runs:
         path = directory / f"seed-{trained.seed}.keras"
         runs.log_trained_model(study_run, f"{plan.label}-seed-{trained.seed}", trained, path, seed_tags, inputs)
     write_curves(params.paths.plots / "optimize" / f"{plan.label}.csv", result.selected.history)
-    _log_seed_summary(study_run, plan.label, result, len(seeds))
+    _log_seed_summary(study_run, plan.label, result, len(params.baseline.seeds))
     runs.finish(study_run)
-    return result, study_run
+    return study_run
 
 
 def _log_seed_summary(run_id: str, label: str, result: SeedResults, seeds: int) -> None:

@@ -14,6 +14,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from pipeline import parallel
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5, read_split
 from pipeline.data.schema import DataSchema
@@ -42,7 +43,8 @@ def run(params: Params) -> None:
     folds = make_folds(dev[schema.target.column].to_numpy(), cfg.repeats, cfg.folds, cfg.tune_fraction, cfg.seed)
     data = [comparison.fold_data(dev, schema, fold, contact_value) for fold in folds]
     log.info("resampling %d models on %d folds of %d development rows", len(candidates) + 3, len(folds), len(dev))
-    scores = comparison.score_folds(folds, data, candidates, params.evaluate, params.evaluate.reference_seed)
+    processes = parallel.workers(params.parallel.workers)
+    scores = comparison.score_folds(folds, data, candidates, params.evaluate, params.evaluate.reference_seed, processes)
     comparisons = comparison.versus_baseline(scores, cfg.confidence)
     decision, standings = comparison.choose_champion(scores, comparisons, cfg)
     summary = comparison.document(scores, comparisons, decision, standings, cfg)

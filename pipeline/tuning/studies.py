@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 import time
 import warnings
@@ -329,13 +328,15 @@ def work(
     baseline: BaselineConfig,
     data: TrainingData,
     worker: int = 0,
+    progress_over: list[StudyPlan] | None = None,
 ) -> None:
     """Run trials from the studies' ticket queues until none is left; safe in many processes.
 
     A study whose last trials are running elsewhere is left for later rather than waited on,
     and revisited until they finish (or fail from a dead worker and come back to the queue).
+    The progress lines count the trials of ``progress_over`` (default: ``plans``).
     """
-    progress = Progress(plans, storage, worker)
+    progress = Progress(progress_over or plans, storage, worker)
     pending = {plan.label: (plan, open_study(plan, storage, opt, worker)) for plan in plans}
     objectives = {plan.label: make_objective(plan, opt, baseline, data, worker) for plan in plans}
     while pending:
@@ -398,10 +399,6 @@ def trial_name(plan: StudyPlan, place: int) -> str:
 
 def best_candidate(study: optuna.Study) -> Candidate:
     return Candidate.model_validate(study.best_trial.user_attrs["candidate"])
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _clock(seconds: float) -> str:

@@ -1,0 +1,78 @@
+"""Independent units of a stage (studies, resampled packs, recipes) on every core, with the same numbers.
+
+Each unit is a picklable call with no argument (a ``functools.partial`` of a module-level function).
+``run_all`` runs them in this process when one worker is asked for, else in *spawned* worker
+processes: a fresh interpreter that imports ``pipeline`` (and so its numerics pin, one thread per
+process) before NumPy or TensorFlow. Forking a process that has loaded TensorFlow is unsafe, and a
+forked child would inherit whatever its parent had loaded. Results come back in the units' order,
+whatever order they finish in, and a unit computes the same numbers in any process, so nothing
+depends on the number of workers.
+
+The number of workers: ``PIPELINE_WORKERS`` if set, else ``parallel.workers`` in ``params.yaml``,
+else every core this process may use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import TypeVar
+
+from pipeline import numerics
+
+ENVIRONMENT = "PIPELINE_WORKERS"
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+def cores() -> int:
+    """The cores this process may run on (its affinity, as ``taskset`` or a container limit sets it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def workers(configured: int | None) -> int:
+    """``PIPELINE_WORKERS``, else ``configured`` (``parallel.workers``), else every core."""
+    value = os.environ.get(ENVIRONMENT, "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"{ENVIRONMENT}={value!r}: expected a whole number of processes, 1 or more")
+        return int(value)
+    return configured if configured is not None else cores()
+
+
+def run_all(units: Sequence[Callable[[], T]], processes: int, costs: Sequence[float] | None = None) -> list[T]:
+    """Each unit's result, in the units' order. With more than one process, the costliest units start
+    first (``costs``, relative; the order they were given if none), so that no long unit starts last."""
+    processes = min(processes, len(units))
+    if processes <= 1:
+        return [unit() for unit in units]
+    order = sorted(range(len(units)), key=lambda k: -costs[k]) if costs else range(len(units))
+    context = get_context("spawn")
+    level = logging.getLogger().getEffectiveLevel()
+    log.info("%d units on %d worker processes", len(units), processes)
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker, initargs=(level,)) as pool:
+        futures: dict[int, Future[T]] = {k: pool.submit(units[k]) for k in order}
+        try:
+            return [futures[k].result() for k in range(len(units))]
+        except BaseException:
+            _stop(pool)
+            raise
+
+
+def _start_worker(level: int) -> None:
+    """In each worker, before any unit: the parent's log level and format, and a check of the pin."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    if not numerics.is_pinned():
+        raise RuntimeError("a worker process lost the numerics pin: NumPy or TensorFlow loaded before `pipeline`")
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """On a failed unit or an interruption: drop the queued units and end the running ones now, rather
+    than wait minutes for them (Python 3.14's ``terminate_workers``; 3.11 has no public call for it)."""
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()

@@ -1,0 +1,79 @@
+"""The process pool: results in the units' order whatever order they finish in, the numerics pin in
+every worker, failures that surface, and the number of workers from the environment or params."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+
+import pytest
+
+from pipeline import numerics, parallel
+
+
+def _finish_after(seconds: float, value: int) -> tuple[int, int]:
+    time.sleep(seconds)
+    return value, os.getpid()
+
+
+def _worker_state() -> dict[str, object]:
+    """What a unit sees in its process: the pin, NumPy's and OpenBLAS's state, whether TensorFlow came late."""
+    import numpy  # noqa: F401  (loaded here, after `pipeline`, as a stage's unit loads it)
+
+    return {
+        "pinned": numerics.is_pinned(),
+        "threads": os.environ.get("TF_NUM_INTRAOP_THREADS"),
+        "pid": os.getpid(),
+        "tensorflow_loaded": "tensorflow" in sys.modules,
+    }
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def test_results_come_in_the_units_order_not_the_order_they_finish() -> None:
+    # the first unit finishes last: gathering by completion would put it at the end
+    units = [functools.partial(_finish_after, delay, k) for k, delay in enumerate((1.5, 0.0, 0.3))]
+    results = parallel.run_all(units, processes=2)
+    assert [value for value, _ in results] == [0, 1, 2]
+    assert len({pid for _, pid in results} - {os.getpid()}) == 2  # two worker processes, not this one
+
+
+def test_the_costliest_units_start_first_and_still_come_back_in_order() -> None:
+    units = [functools.partial(_finish_after, 0.0, k) for k in range(4)]
+    results = parallel.run_all(units, processes=2, costs=[1, 1, 1, 9])
+    assert [value for value, _ in results] == [0, 1, 2, 3]
+
+
+def test_one_process_runs_the_units_here() -> None:
+    results = parallel.run_all([functools.partial(_finish_after, 0.0, 7)], processes=4)  # one unit: no pool
+    assert results == [(7, os.getpid())]
+
+
+def test_every_worker_keeps_the_numerics_pin() -> None:
+    states = parallel.run_all([_worker_state, _worker_state], processes=2)
+    assert all(state["pinned"] for state in states)
+    assert {state["threads"] for state in states} == {str(numerics.THREADS)}
+    assert not any(state["tensorflow_loaded"] for state in states)  # a spawned worker starts clean
+    assert all(state["pid"] != os.getpid() for state in states)
+
+
+def test_a_failing_unit_fails_the_run_with_its_error() -> None:
+    units = [functools.partial(_finish_after, 0.0, 0), functools.partial(_fail, "unit 1 broke")]
+    with pytest.raises(ValueError, match="unit 1 broke"):
+        parallel.run_all(units, processes=2)
+
+
+def test_the_environment_overrides_params_which_override_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(parallel.ENVIRONMENT, raising=False)
+    assert parallel.workers(None) == parallel.cores() >= 1
+    assert parallel.workers(3) == 3
+    monkeypatch.setenv(parallel.ENVIRONMENT, "2")
+    assert parallel.workers(3) == 2
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(parallel.ENVIRONMENT, bad)
+        with pytest.raises(ValueError, match=parallel.ENVIRONMENT):
+            parallel.workers(None)
