@@ -40,11 +40,12 @@ STAGES: dict[str, tuple[str, str]] = {
     "optimize-worker": ("pipeline.stages.optimize_worker", "run trials of the optimize studies (one process)"),
     "train": ("pipeline.stages.train", "train one model with a chosen optimizer and hyperparameters, logged to MLflow"),
     "score": ("pipeline.stages.score", "batch-score a CSV of raw customer records with the registered champion"),
+    "schema": ("pipeline.stages.schema", "draft a data contract for your own CSV: `schema draft CSV --target COLUMN`"),
 }
 
 
 # stages with options of their own: their module (light to import) defines configure(parser)
-WITH_OPTIONS = {"notebook", "optimize-worker", "score", "train"}
+WITH_OPTIONS = {"notebook", "optimize-worker", "schema", "score", "train"}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -231,8 +231,9 @@ class SegmentConfig(Section):
     """Risk x value segments, and behavioural personas from an unsupervised clustering."""
 
     risk_cut: float = Field(gt=0, lt=1)  # calibrated churn probability at or above which risk is high
-    value_column: str  # monthly revenue per customer
-    value_cut: float  # at or above which value is high
+    value_column: str  # revenue per customer, a numeric column of the schema (checked by prepare)
+    value_unit: Literal["month", "year", "lifetime"]  # what one amount of value_column covers
+    value_cut: float  # at or above which value is high, in value_column's own unit
     horizon_months: int = Field(gt=0)  # expected revenue at risk = probability x monthly value x horizon
     segments: dict[Literal["high_risk_high_value", "high_risk_low_value", "low_risk_high_value",
                            "low_risk_low_value"], SegmentSpec]  # fmt: skip
@@ -244,6 +245,12 @@ class SegmentConfig(Section):
     top_shares: list[float] = Field(min_length=1)  # campaign sizes (share of customers) to compare models at
     permutation_repeats: int = Field(gt=0)
     campaign: CampaignConfig
+
+    @property
+    def monthly_factor(self) -> float:
+        """value_column times this is a monthly amount: a yearly one over 12, a lifetime one spread
+        evenly over the horizon (so its revenue at risk is probability x the lifetime value)."""
+        return {"month": 1.0, "year": 1 / 12, "lifetime": 1 / self.horizon_months}[self.value_unit]
 
     @field_validator("segments")
     @classmethod

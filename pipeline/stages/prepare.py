@@ -8,6 +8,7 @@ import mlflow
 
 from pipeline.config import Params
 from pipeline.data.contract import load_dataset
+from pipeline.data.params_check import check_params
 from pipeline.data.prepared import write_split
 from pipeline.data.profile import profile
 from pipeline.data.schema import DataSchema
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 def run(params: Params) -> None:
     paths, cfg = params.paths, params.prepare
     schema = DataSchema.from_yaml(paths.schema_file)
+    check_params(params, schema)  # a column params.yaml names but the schema lacks fails here, not stages later
     checked = load_dataset(paths.raw_data, schema)  # raises before anything is written
     frame, blank_filled = checked.frame(), checked.blank_filled
     md5 = store.file_md5(paths.raw_data)

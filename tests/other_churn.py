@@ -1,0 +1,71 @@
+"""A churn dataset shaped unlike teleconnect.csv, for following docs/ADAPT.md in tests.
+
+Other column names; a yes/no target with about 15 % churners; numeric usage columns; a state-like
+categorical with 50 levels; no identifier column; a yearly value column; blanks in one categorical;
+a 0/1-like flag written true/false; a sign-up date. Cells are text, as a CSV holds them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+STATES = [f"S{i:02d}" for i in range(50)]
+TIERS = ["basic", "plus", "premium"]
+
+# What docs/ADAPT.md tells its reader to set for such a file (beside paths.raw_data), by dotted path.
+PARAMS = {
+    "segment.value_column": "annual_fee",
+    "segment.value_unit": "year",
+    "segment.value_cut": 250.0,
+    "segment.persona_columns": ["plan_tier", "intl_plan", "state"],
+    "evaluate.error_analysis.columns": ["plan_tier", "intl_plan"],
+    "evaluate.error_analysis.bands": {"account_weeks": [0, 52, 104, 260]},
+}
+
+
+def set_dotted(params_file: Path, changes: dict[str, object]) -> None:
+    """Replace each value at its dotted path (what ``dvc exp run -S path=value`` does)."""
+    params = yaml.safe_load(params_file.read_text())
+    for path, value in changes.items():
+        *parents, key = path.split(".")
+        section = params
+        for name in parents:
+            section = section[name]
+        section[key] = value
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def make_other_customers(n: int = 800, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    weeks = rng.integers(1, 240, n)
+    day = rng.gamma(6.0, 30.0, n)
+    evening = rng.gamma(5.0, 35.0, n)
+    calls = rng.poisson(1.5, n).clip(0, 9)
+    intl = rng.random(n) < 0.1
+    app = rng.random(n) < 0.6
+    tier = rng.choice(TIERS, n, p=[0.5, 0.3, 0.2]).astype(object)
+    fee = 120.0 * (1 + np.array([TIERS.index(t) for t in tier])) + rng.normal(0, 40, n).round(2)
+    state = rng.choice(STATES, n, p=np.linspace(2, 1, len(STATES)) / np.linspace(2, 1, len(STATES)).sum())
+    signup = pd.Timestamp("2024-06-30") - pd.to_timedelta(weeks * 7, unit="D")
+    score = 0.012 * (day - day.mean()) + 0.7 * calls + 1.4 * intl - 0.006 * weeks - 0.5 * app
+    churned = rng.random(n) < 1 / (1 + np.exp(-(score - np.quantile(score, 0.9)) * 1.5))
+    tier[rng.random(n) < 0.06] = ""  # blanks in one categorical
+    return pd.DataFrame(
+        {
+            "state": state,
+            "account_weeks": weeks.astype(str),
+            "signup_date": signup.strftime("%Y-%m-%d"),
+            "day_minutes": [f"{v:.1f}" for v in day],
+            "evening_minutes": [f"{v:.1f}" for v in evening],
+            "support_calls": calls.astype(str),
+            "intl_plan": np.where(intl, "yes", "no"),
+            "has_app": np.where(app, "true", "false"),
+            "plan_tier": tier,
+            "annual_fee": [f"{v:.2f}" for v in fee.clip(1)],
+            "churned": np.where(churned, "yes", "no"),
+        }
+    )
