@@ -58,6 +58,7 @@ class Evidence:
     resampled: dict  # the resample run's comparison.json: design, gate, decision, every model's standing
     folds: pd.DataFrame  # the resample run's folds.csv: one row per fold and model
     ensemble_vs_single: dict  # the evaluate run's ensemble_vs_single.json: model -> metric -> values
+    before_after: dict  # the evaluate run's before_after.json: the original as used, every served network, the ladder
     segment_run: Run
     segment_summary: dict
     segment_tables: dict[str, pd.DataFrame]
@@ -147,6 +148,7 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         ensemble_vs_single=json.loads(
             download(evaluate_run, "ensemble_vs_single.json", workdir / "ensemble_vs_single.json").read_text()
         ),
+        before_after=json.loads(download(evaluate_run, "before_after.json", workdir / "before_after.json").read_text()),
         segment_run=segment_run,
         segment_summary=segment_summary,
         segment_tables=segment_tables,

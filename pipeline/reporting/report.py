@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import keras
 import mlflow
 import yaml
@@ -20,7 +19,7 @@ from pipeline import figures
 from pipeline.config import Params
 from pipeline.data.schema import DataSchema
 from pipeline.metric_registry import RESAMPLED, label, read_interval
-from pipeline.reporting import diagrams, tables
+from pipeline.reporting import before_after_tables, claims, diagrams, rendering, tables
 from pipeline.reporting.evidence import Evidence, Study, download
 from pipeline.tracking import registry
 
@@ -65,13 +64,7 @@ def render(params: Params, evidence: Evidence, workdir: Path) -> str:
     images["recipes_loss_curves.png"] = _recipes_loss_figure(evidence, cfg.figures, document_dir)
     images |= _diagrams(params, evidence, workdir, document_dir)
     built = _tables(params, evidence)
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("pipeline.reporting", "templates"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    environment = rendering.environment()
     schema = DataSchema.from_yaml(params.paths.schema_file)
     context = {
         "tables": {t.id: t.markdown() for t in built.values()},
@@ -99,7 +92,9 @@ def _tables(params: Params, evidence: Evidence) -> dict[str, tables.Table]:
         tables.convergence(evidence),
         tables.optimizers(evidence),
         tables.search_configuration(evidence),
-        tables.before_after(evidence),
+        before_after_tables.before_after(evidence),
+        before_after_tables.after_vs_original(evidence),
+        before_after_tables.ladder(evidence),
         *([tables.paired(evidence)] if evidence.champion != tables.BASELINE else []),
         tables.models_on_test(evidence),
         tables.calibration(evidence),
@@ -125,11 +120,12 @@ def campaign_facts(params: Params, evidence: Evidence) -> dict:
     at_cost = sensitivity[sensitivity["contact_cost"] == cfg.contact_cost].sort_values("success_rate")
     plan = evidence.campaign_tables["plan_by_segment"]
     return {
-        "contacts": summary["planned_contacts"],
-        "customers": summary["customers"],
-        "share": summary["planned_contacts"] / summary["customers"],
+        "contacts": summary["planned_contacts"],  # of the test customers, as every value here
+        "customers": summary["customers"],  # the whole base, which the scaling assumes test is typical of
+        "share": summary["planned_contacts"] / summary["test_customers"],
         "expected": summary["planned_expected_net_value"],
         "scale": summary["base_scale"],
+        "existing_is_champion": evidence.champion == tables.BASELINE,
         "test_contacts": summary["test_planned_contacts"],
         "test_customers": summary["test_customers"],
         "realized": realized,
@@ -273,6 +269,7 @@ def facts(params: Params, evidence: Evidence) -> dict:
     baseline_curve = tables.curve_summary(evidence.histories[tables.selected_baseline_run(evidence).info.run_id])
     return {
         "resampled": resampled_facts(evidence),
+        "summary": summary_facts(evidence, (min(epochs.values()), max(epochs.values()))),
         "recipes": recipe_facts(evidence),
         "ensemble": ensemble_facts(evidence),
         "campaign": campaign_facts(params, evidence),
@@ -329,6 +326,29 @@ def facts(params: Params, evidence: Evidence) -> dict:
         "paired_auc_width": cm.get("diff_roc_auc_high", 0.0) - cm.get("diff_roc_auc_low", 0.0),
         "churn_contrasts": _contrasts(evidence.profile, params.report.profile_columns),
     }
+
+
+def summary_facts(evidence: Evidence, tuned_epochs: tuple[float, float]) -> claims.Summary:
+    """What § 1 may claim changed for the served model, from this run's numbers."""
+    champion = evidence.champion
+    run = evidence.model_runs[champion]
+    trained = evidence.trained(champion)
+    training_run = trained.run if trained else evidence.baseline_run
+    prefix = "best." if "best.training.epochs" in training_run.data.params else ""
+    patience = training_run.data.params[f"{prefix}training.early_stopping_patience"]
+    training = claims.Training(
+        early_stopping=patience not in ("None", "null", ""),
+        max_epochs=int(training_run.data.params[f"{prefix}training.epochs"]),
+        best_epoch=training_run.data.metrics["val_best_epoch_mean"],
+        tuned_epochs=tuned_epochs,
+    )
+    return claims.Summary(
+        before_after=claims.before_after(evidence.before_after, champion),
+        training=training,
+        calibration=run.data.params["calibration"],
+        ece=run.data.metrics["test_ece"],
+        threshold=float(run.data.params["threshold"]),
+    )
 
 
 def _contrasts(profile: dict, columns: int) -> list[tuple[str, tuple[str, float], tuple[str, float]]]:
@@ -406,9 +426,9 @@ def _diagrams(params: Params, evidence: Evidence, workdir: Path, document_dir: P
             workdir / "champion",
         ),
     }
-    base, champ = evidence.model_runs["baseline"].data.metrics, evidence.model_runs[champion].data.metrics
-    metric_rows = [["Test metric", "Baseline", f"Champion ({champion})"]] + [
-        [label(k), tables.num(base[f"test_{k}"]), tables.num(champ[f"test_{k}"])] for k in SUMMARY_METRICS
+    original, champ = evidence.before_after["original"], evidence.model_runs[champion].data.metrics
+    metric_rows = [["Test metric", f"Before: original (threshold {original['threshold']:g})", f"After: {champion}"]] + [
+        [label(k), tables.num(original["test"][k]["value"]), tables.num(champ[f"test_{k}"])] for k in SUMMARY_METRICS
     ]
     segment_rows = [["Segment", "Test customers", "Actual churn (%)", "Lift"]] + [
         [r["segment"], f"{r['customers']:.0f}", tables.pct(r["actual_churn_rate"]), tables.num(r["lift"], 2)]
@@ -427,7 +447,9 @@ def _diagrams(params: Params, evidence: Evidence, workdir: Path, document_dir: P
             float(champion_version.tags["threshold"]),
             champion_version.tags["calibration"],
         ),
-        diagrams.results(f"Baseline vs champion on the test split ({champion})", metric_rows, segment_rows),
+        diagrams.results(
+            f"The original network as used against the champion ({champion}), test split", metric_rows, segment_rows
+        ),
     ]
     out = {}
     for diagram in drawn:

@@ -9,14 +9,15 @@ corrected resampled t-test the resample stage uses against the baseline.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import pandas as pd
 from mlflow.entities import Run
 
 from pipeline.evaluation.resampled import Comparison, corrected_t_test
-from pipeline.metric_registry import PAIRED, RESAMPLED, TEST, VALIDATION, label, read_interval
+from pipeline.metric_registry import PAIRED, RESAMPLED, VALIDATION, label, read_interval
 from pipeline.reporting.evidence import Evidence
 
 NOT_RECORDED = "(not recorded)"  # a tag a version registered by an older pipeline lacks
@@ -35,6 +36,23 @@ class Table:
         numeric = [all(_looks_numeric(r[i]) for r in self.rows) for i in range(len(self.header))]
         rule = "|" + "|".join("---:" if n and i else "---" for i, n in enumerate(numeric)) + "|"
         return "\n".join([f"<!-- table: {self.id} -->", line(self.header), rule, *map(line, self.rows)])
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Column(Generic[R]):
+    """A table column: its title and how a row of the source becomes its cell."""
+
+    title: str
+    cell: Callable[[R], str]
+
+
+def table(table_id: str, columns: Sequence[Column[R]], rows: Iterable[R]) -> Table:
+    """The one renderer of column-defined tables: titles and cells from the same ``Column``."""
+    source = list(rows)
+    return Table(table_id, [c.title for c in columns], [[c.cell(r) for c in columns] for r in source])
 
 
 def num(value: float, digits: int = 3) -> str:
@@ -199,21 +217,6 @@ def search_configuration(evidence: Evidence) -> Table:
     return Table("search_configuration", ["Setting", "Value found by the search"], rows)
 
 
-def before_after(evidence: Evidence) -> Table:
-    base, champ = evidence.model_runs["baseline"], evidence.model_runs[evidence.champion]
-    rows = []
-    for k in TEST:
-        change = champ.data.metrics[f"test_{k}"] - base.data.metrics[f"test_{k}"]
-        rows.append([label(k), on_test(base, k), on_test(champ, k), signed(change)])
-    header = [
-        "Test metric",
-        "Baseline [95 % CI]",
-        f"Champion: {evidence.champion} [95 % CI]",
-        "Champion minus baseline",
-    ]
-    return Table("before_after", header, rows)
-
-
 def paired(evidence: Evidence) -> Table:
     champ = evidence.model_runs[evidence.champion]
     rows = [[label(k), paired_difference(champ, k)] for k in PAIRED]
@@ -307,12 +310,18 @@ def segments(evidence: Evidence, actions: dict[str, str]) -> Table:
 
 
 def churners_reached(evidence: Evidence) -> Table:
+    """Churners a campaign of each size reaches, by the champion's ranking and the baseline's (one column when
+    the champion is the baseline)."""
     reached = evidence.segment_summary["churners_reached_test"]
-    rows = []
-    for key, counts in reached.items():
-        share = key.removeprefix("top_").removesuffix("pct")
-        rows.append([f"riskiest {share} %", str(counts["champion"]), str(counts["baseline"])])
-    return Table("churners_reached", ["Campaign reaches the", "Churners reached: champion", "Baseline"], rows)
+    one = evidence.champion == BASELINE
+    columns: list[Column[str]] = [
+        Column("Campaign reaches the", lambda k: f"riskiest {k.removeprefix('top_').removesuffix('pct')} %"),
+        Column(
+            "Churners reached: champion" + (" (the baseline)" if one else ""), lambda k: str(reached[k]["champion"])
+        ),
+        *([] if one else [Column("Baseline", lambda k: str(reached[k]["baseline"]))]),
+    ]
+    return table("churners_reached", columns, reached)
 
 
 def importance(evidence: Evidence, top: int = 10) -> Table:
@@ -354,36 +363,21 @@ def personas(evidence: Evidence) -> Table:
 
 
 def errors(evidence: Evidence) -> Table:
-    champion = evidence.champion
-    header = [
-        "Attribute",
-        "Value",
-        "Test customers",
-        "Churners",
-        "Baseline FN",
-        "Baseline FP",
-        "Champion FN",
-        "Champion FP",
+    """Test customers, churners and each model's errors per attribute value (one model when the champion
+    is the baseline: the same columns twice would compare it with itself)."""
+    models = list(dict.fromkeys([BASELINE, evidence.champion]))
+    title = {BASELINE: "Baseline" if len(models) == 2 else "Baseline (champion)", evidence.champion: "Champion"}
+    counts = [("customers", "Test customers"), ("churners", "Churners")] + [
+        (f"{m}_false_{kind}", f"{title[m]} {short}")
+        for m in models
+        for kind, short in (("negatives", "FN"), ("positives", "FP"))
     ]
-    rows = [
-        [
-            r["attribute"],
-            r["value"],
-            *(
-                f"{r[c]:.0f}"
-                for c in (
-                    "customers",
-                    "churners",
-                    "baseline_false_negatives",
-                    "baseline_false_positives",
-                    f"{champion}_false_negatives",
-                    f"{champion}_false_positives",
-                )
-            ),
-        ]
-        for _, r in evidence.error_analysis.iterrows()
+    columns: list[Column[pd.Series]] = [
+        Column("Attribute", lambda r: r["attribute"]),
+        Column("Value", lambda r: r["value"]),
+        *(Column(heading, lambda r, key=key: f"{r[key]:.0f}") for key, heading in counts),
     ]
-    return Table("errors", header, rows)
+    return table("errors", columns, (r for _, r in evidence.error_analysis.iterrows()))
 
 
 def provenance(evidence: Evidence) -> Table:
@@ -443,6 +437,8 @@ def campaign_rules(evidence: Evidence) -> Table:
     """Each targeting rule on test at the plan's size, with its interval, and its best size in hindsight."""
     table = evidence.campaign_tables["rules_test"]
     scale = evidence.campaign_summary["base_scale"]
+    if evidence.champion == BASELINE:  # the champion is the existing model: its ranking is the row above
+        table = table[table["rule"] != EXISTING_RULE]
     rows = [
         [
             r["rule"],
@@ -462,7 +458,7 @@ def campaign_rules(evidence: Evidence) -> Table:
         "Test customers contacted",
         "Realized net value on test [95 % CI]",
         "The plan's lead over it [paired 95 % CI]",
-        "Scaled to the customer base",
+        f"Scaled to the whole base (x {scale:.2f}, an assumption)",
         "Best size in hindsight",
         "Its net value",
     ]
@@ -484,7 +480,7 @@ def campaign_plan(evidence: Evidence) -> Table:
     ]
     header = [
         "Segment",
-        "Customers",
+        "Test customers",
         "To contact",
         "Contact share (%)",
         "Expected net value of contacting them",
@@ -510,6 +506,7 @@ def campaign_sensitivity(evidence: Evidence) -> Table:
 
 # ---- the resampled comparison (the resample run's comparison.json and folds.csv) ---------------
 BASELINE = "baseline"
+EXISTING_RULE = "existing model's probability"  # the campaign stage's rule that ranks by the baseline
 BLEND = "blend_baseline_gb"  # the resample stage's blend: mean of the Platt-calibrated baseline and gradient boosting
 
 

@@ -75,7 +75,7 @@ def run(params: Params) -> None:
     assessed = _before_after(params, stored, seed_probabilities, results, gated, validation, test)
     write_json(paths.reports / "evaluate" / "before_after.json", assessed)
     versions = _log(params, schema, stored, results, gated, test, train, validation, data_md5(paths))
-    _log_before_after(versions, assessed, paths.reports / "evaluate" / "before_after.json")
+    _log_before_after(versions, assessed, paths.reports / "evaluate" / "before_after.json", paths.plots / "evaluate")
     summary = _summary(results, champion, ensembles, gated)
     write_json(paths.summary("evaluate"), summary)
     write_json(paths.registered_versions, {alias: int(v.version) for alias, v in versions.items()})
@@ -154,9 +154,9 @@ def _before_after(
     }  # fmt: skip
 
 
-def _log_before_after(versions: dict[str, ModelVersion], assessed: dict, artifact: Path) -> None:
+def _log_before_after(versions: dict[str, ModelVersion], assessed: dict, artifact: Path, plots: Path) -> None:
     """On the evaluate run: the original's test metrics and each ladder step's, with its difference from
-    the step before; on each served network's run: its difference from the original."""
+    the step before, and the before/after bars; on each served network's run: its difference from the original."""
     parent = mlflow.get_run(versions[registry.CHAMPION].run_id).data.tags[MLFLOW_PARENT_RUN_ID]
     children = {r.data.tags["model"]: r.info.run_id for r in mlflow.search_runs(
         filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{parent}'", output_format="list")}  # fmt: skip
@@ -174,6 +174,14 @@ def _log_before_after(versions: dict[str, ModelVersion], assessed: dict, artifac
             values |= with_interval(f"ladder{k}_step", m, step["versus"][m]) if step["versus"] else {}
     runs.log_values(parent, params=params, metrics=values)
     runs.log_file(parent, artifact)
+    champion = mlflow.get_run(versions[registry.CHAMPION].run_id).data.tags["model"]
+    bars = {
+        f"before: original, one seed, threshold {original['threshold']:g}": original["test"],
+        f"after: champion ({champion})": assessed["after"][champion]["test"],
+    }
+    bars = {k: {m: (v[m]["value"], v[m]["low"], v[m]["high"]) for m in BEFORE_AFTER} for k, v in bars.items()}
+    title = "The original network as used against the served champion, test split"
+    runs.save_and_log_figures(parent, {"before_after.png": figures.before_after(bars, BEFORE_AFTER, title)}, plots)
     for name, scored in assessed["after"].items():
         diffs = {k: v for m in VERSUS_ORIGINAL for k, v in with_interval("vs_original", m, scored["versus"][m]).items()}
         runs.log_values(children[name], metrics=diffs)
@@ -319,10 +327,6 @@ def _register(
 def _figures(results: dict[str, ModelResult], champion: str, gated: dict, y_test: np.ndarray, bins: int) -> dict:
     shown = ["baseline", champion, "logistic_regression", "gradient_boosting"]
     curves = {n: (y_test, results[n].p_test) for n in dict.fromkeys(shown)}
-    bars = {
-        n: {m: tuple(results[n].test[m][part] for part in ("value", "low", "high")) for m in BEFORE_AFTER}
-        for n in dict.fromkeys(["baseline", champion])
-    }
     criterion = gated["gate"]["criterion"]
     panels = ("resampled development data", "test split")
     forest = {}
@@ -338,7 +342,6 @@ def _figures(results: dict[str, ModelResult], champion: str, gated: dict, y_test
     return {
         "roc_pr_curves.png": figures.roc_and_pr_curves(curves, "Test split"),
         "reliability.png": figures.reliability(curves, bins, "Calibration on the test split"),
-        "before_after.png": figures.before_after(bars, BEFORE_AFTER, f"Baseline vs champion ({champion}), test split"),
         "forest.png": figures.forest(forest, panels, label, "Each model against the baseline"),
     }
 

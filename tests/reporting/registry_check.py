@@ -21,7 +21,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from pipeline.evaluation.resampled import corrected_t_test
-from pipeline.metric_registry import METRICS, TEST
+from pipeline.metric_registry import METRICS, TEST, VERSUS_ORIGINAL
 from pipeline.metric_registry import label as metric_label
 from pipeline.reporting.tables import NOT_RECORDED
 
@@ -97,7 +97,7 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
     champion_version = client.get_model_version_by_alias(name, "champion")
     baseline_version = client.get_model_version_by_alias(name, "baseline")
     champion_run = client.get_run(champion_version.run_id)
-    baseline_model_run = client.get_run(baseline_version.run_id)
+    assert client.get_run(baseline_version.run_id).data.tags["model"] == "baseline", "@baseline is not the baseline"
     evaluate = client.get_run(champion_run.data.tags[PARENT])
     experiment = evaluate.info.experiment_id
     children = client.search_runs([experiment], f"tags.`{PARENT}` = '{evaluate.info.run_id}'")
@@ -124,14 +124,7 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         for alias, v in (("champion", champion_version), ("baseline", baseline_version))
     }
     labels = {k: metric_label(k) for k in TEST}  # display names only: the numbers are walked here
-    out["before_after"] = {
-        text: [
-            triple(baseline_model_run, key),
-            triple(champion_run, key),
-            champion_run.data.metrics[f"test_{key}"] - baseline_model_run.data.metrics[f"test_{key}"],
-        ]
-        for key, text in labels.items()
-    }
+    out |= before_after_tables(evaluate, model_runs, champion_run, label)
     if champion != "baseline":  # the baseline kept its place: nothing to pair
         paired = ("log_loss", "brier", "roc_auc", "pr_auc", "f1")
         out["paired"] = {labels[k]: [triple(champion_run, k, "diff_")] for k in paired}
@@ -265,7 +258,8 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         for _, r in segments.iterrows()
     }  # fmt: skip
     out["churners_reached"] = {
-        f"riskiest {k.removeprefix('top_').removesuffix('pct')} %": [float(v["champion"]), float(v["baseline"])]
+        f"riskiest {k.removeprefix('top_').removesuffix('pct')} %": [float(v["champion"])]
+        + ([] if champion == "baseline" else [float(v["baseline"])])
         for k, v in summary["churners_reached_test"].items()
     }
     scale = campaign_summary["customers"] / campaign_summary["test_customers"]
@@ -277,6 +271,7 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
             *(("", "") if pd.isna(r["best_contacts"]) else (float(r["best_contacts"]), r["best_net_value"])),
         ]
         for i, (_, r) in enumerate(rules.iterrows())
+        if not (champion == "baseline" and r["rule"] == "existing model's probability")  # the row above, again
     }  # fmt: skip
     out["campaign_plan"] = {
         r["segment"]: [
@@ -309,8 +304,8 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         ]
         for _, r in personas.iterrows()
     }
-    error_columns = ("customers", "churners", "baseline_false_negatives", "baseline_false_positives",
-                     f"{champion}_false_negatives", f"{champion}_false_positives")  # fmt: skip
+    models = ["baseline"] if champion == "baseline" else ["baseline", champion]  # no model beside itself
+    error_columns = ("customers", "churners", *(f"{m}_false_{k}" for m in models for k in ("negatives", "positives")))
     out["errors"] = {(r["attribute"], r["value"]): [float(r[c]) for c in error_columns] for _, r in errors.iterrows()}
     spread = {
         col: max(v["churn_rate"] for v in levels.values()) - min(v["churn_rate"] for v in levels.values())
@@ -473,6 +468,41 @@ def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, l
         for model, by_metric in ensembles.items()
         for metric, v in by_metric.items()
     }  # fmt: skip
+    return out
+
+
+def before_after_tables(evaluate, model_runs: dict, champion_run, label) -> dict[str, dict]:
+    """The original as used (the evaluate run's ``original_test_*``), every served network's difference
+    from it (its run's ``vs_original_*``) and the ladder (the evaluate run's ``ladder<k>_*``)."""
+    m, params = evaluate.data.metrics, evaluate.data.params
+
+    def triple(metrics: dict, name: str) -> tuple:
+        return (metrics[name], metrics[f"{name}_low"], metrics[f"{name}_high"])
+
+    out: dict[str, dict] = {}
+    out["before_after"] = {
+        metric_label(k): [triple(m, f"original_test_{k}"), triple(champion_run.data.metrics, f"test_{k}"),
+                          triple(champion_run.data.metrics, f"vs_original_{k}")]
+        for k in VERSUS_ORIGINAL
+    }  # fmt: skip
+    served = {n: r for n, r in model_runs.items() if "vs_original_accuracy" in r.data.metrics}
+    assert champion_run.data.tags["model"] in served, sorted(served)
+    out["after_vs_original"] = {
+        label(n): [float(r.data.params["threshold"]), r.data.params["calibration"],
+                   *(triple(r.data.metrics, f"vs_original_{k}") for k in VERSUS_ORIGINAL)]
+        for n, r in served.items()
+    }  # fmt: skip
+    out["ladder"] = {}
+    steps = sorted(int(k.removeprefix("ladder").removesuffix("_label")) for k in params if k.endswith("_label"))
+    assert steps == list(range(len(steps))) and len(steps) >= 4, steps
+    for k in steps:
+        cells = [m[f"ladder{k}_test_{x}"] if k == 0 else (m[f"ladder{k}_test_{x}"], *triple(m, f"ladder{k}_step_{x}"))
+                 for x in VERSUS_ORIGINAL]  # fmt: skip
+        out["ladder"][params[f"ladder{k}_label"]] = [
+            params[f"ladder{k}_network"], m[f"ladder{k}_seeds"], m[f"ladder{k}_threshold"],
+            params[f"ladder{k}_calibration"], m[f"ladder{k}_updates"], *cells,
+        ]  # fmt: skip
+    assert m["ladder0_test_recall"] == m["original_test_recall"], "the ladder starts at the original"
     return out
 
 

@@ -64,6 +64,17 @@ def test_a_tampered_resampled_or_ensemble_number_is_caught(
         check_report(tampered, params.tracking.registered_model, params.report.profile_columns)
 
 
+def test_the_report_agrees_with_itself(in_pipeline_project: Path) -> None:
+    """The consistency checks of tests/reporting/consistency.py on the synthetic project's report, and the
+    brief's before/after (original as used against every served network) and the ladder in § 8."""
+    from tests.reporting.consistency import CHECKS
+
+    text = Params.load().report.document.read_text()
+    assert {name: check(text) for name, check in CHECKS.items()} == {name: [] for name in CHECKS}
+    section = text[text.index("## 8. Results before and after") : text.index("### 8.1")]
+    assert {"before_after", "after_vs_original", "ladder"} <= set(read_tables(section))
+
+
 def test_a_changed_gate_reason_is_caught(in_pipeline_project: Path, tmp_path: Path) -> None:
     params = Params.load()
     text = params.report.document.read_text()

@@ -1,0 +1,145 @@
+"""The before/after facts and the executive summary's claims, as typed values built by pure functions.
+
+A claim the summary makes about the served model is decided here from the numbers (the template only
+words the decision), so a claim appears only when its condition holds in this run. One function,
+``judge``, says whether an interval of a difference means better, worse or within noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pipeline.metric_registry import VERSUS_ORIGINAL, label, lower_is_better
+
+Verdict = Literal["better", "worse", "within noise"]
+
+
+def judge(low: float, high: float, lower_better: bool) -> Verdict:
+    """What a difference's interval says: better or worse when it excludes zero, else within noise."""
+    if low <= 0 <= high:
+        return "within noise"
+    improved = high < 0 if lower_better else low > 0
+    return "better" if improved else "worse"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One metric, before and after, with the paired difference and what it means."""
+
+    key: str
+    label: str
+    before: float
+    after: float
+    diff: float
+    low: float
+    high: float
+
+    @property
+    def verdict(self) -> Verdict:
+        return judge(self.low, self.high, lower_is_better(self.key))
+
+    @property
+    def direction(self) -> str:
+        """``rises``, ``falls`` or ``does not move measurably``: the number's direction, not its merit."""
+        if self.verdict == "within noise":
+            return "does not move measurably"
+        return "rises" if self.diff > 0 else "falls"
+
+
+def changes(before: Mapping[str, Mapping[str, float]], after: Mapping[str, object]) -> dict[str, Change]:
+    """Per metric of ``VERSUS_ORIGINAL``: ``before``'s test value, ``after``'s and ``after["versus"]``."""
+    test, versus = after["test"], after["versus"]
+    out = {}
+    for m in VERSUS_ORIGINAL:
+        v = versus[m]
+        out[m] = Change(m, label(m), before[m]["value"], test[m]["value"], v["value"], v["low"], v["high"])
+    return out
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rung of the ladder: what is served, what it costs, and its change from the rung before."""
+
+    label: str
+    network: str
+    seeds: int
+    threshold: float
+    calibration: str
+    updates: int
+    test: dict[str, float]
+    changes: dict[str, Change]  # empty for the first rung
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    """The original network as used against every served network, and the ladder between them."""
+
+    original_threshold: float
+    original_updates: int
+    champion: str
+    champion_changes: dict[str, Change]
+    networks: dict[str, dict[str, Change]]  # every served network (the champion too) minus the original
+    ladder: list[Step]
+
+    def count(self, key: str, verdict: Verdict) -> list[str]:
+        """The served networks whose ``key`` is judged ``verdict`` against the original."""
+        return [n for n, by_metric in self.networks.items() if by_metric[key].verdict == verdict]
+
+
+def before_after(assessed: Mapping[str, object], champion: str) -> BeforeAfter:
+    """From the evaluate run's ``before_after.json``."""
+    original = assessed["original"]
+    networks = {name: changes(original["test"], scored) for name, scored in assessed["after"].items()}
+    steps, previous = [], original["test"]
+    for step in assessed["ladder"]:
+        moved = changes(previous, step) if step["versus"] else {}
+        test = {m: step["test"][m]["value"] for m in VERSUS_ORIGINAL}
+        steps.append(Step(step["label"], step["network"], step["seeds"], step["threshold"], step["calibration"],
+                          step["updates"], test, moved))  # fmt: skip
+        previous = step["test"]
+    return BeforeAfter(original["threshold"], original["updates"], champion, networks[champion], networks, steps)
+
+
+@dataclass(frozen=True)
+class Training:
+    """How the served champion trains, and how the tuned optimizers do."""
+
+    early_stopping: bool
+    max_epochs: int
+    best_epoch: float  # mean over the champion's seeds
+    tuned_epochs: tuple[float, float]  # the tuned optimizers' mean best epochs, lowest and highest
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What § 1 claims changed for the served model, each decided from this run's numbers."""
+
+    before_after: BeforeAfter
+    training: Training
+    calibration: str  # the champion's kept calibration, "none" if neither lowered validation log loss
+    ece: float  # the champion's bias-corrected test ECE
+    threshold: float  # the champion's threshold, chosen on validation
+
+    @property
+    def threshold_moved(self) -> bool:
+        return round(self.threshold, 3) != round(self.before_after.original_threshold, 3)
+
+    def costs(self) -> list[Change]:
+        """The champion's threshold metrics that are measurably worse than the original's."""
+        ba = self.before_after.champion_changes
+        return [ba[k] for k in ("precision", "accuracy", "f1", "macro_f1") if ba[k].verdict == "worse"]
+
+    def gains(self) -> list[Change]:
+        ba = self.before_after.champion_changes
+        return [c for c in ba.values() if c.verdict == "better"]
+
+
+def worse_on_test(tests: Mapping[str, Mapping[str, float] | None], lower_better: bool) -> list[str]:
+    """The challengers whose test difference from the baseline is measurably worse."""
+    return [n for n, t in tests.items() if t and judge(t["low"], t["high"], lower_better) == "worse"]
+
+
+def step_named(steps: Sequence[Step], prefix: str) -> Step | None:
+    return next((s for s in steps if s.label.startswith(prefix)), None)
