@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from pipeline.evaluation.metrics import EPSILON, log_loss
+from pipeline.model import inference
 
 Kind = Literal["platt", "isotonic"]
 
@@ -24,12 +25,9 @@ class Calibrator:
     params: tuple[float, ...]
 
     def apply(self, p: np.ndarray) -> np.ndarray:
-        p = np.clip(np.asarray(p, "float64"), EPSILON, 1 - EPSILON)
-        if self.kind == "platt":
-            a, b = self.params
-            return 1 / (1 + np.exp(-(a * np.log(p / (1 - p)) + b)))
-        half = len(self.params) // 2
-        return np.interp(p, self.params[:half], self.params[half:])
+        """Calibrated probabilities, computed in XLA (``pipeline.model.inference.calibrate``): the same
+        bits on every machine and in every process, the served model's included."""
+        return inference.calibrate(self.kind, self.params, p, EPSILON)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "params": list(self.params)}

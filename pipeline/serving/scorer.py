@@ -13,13 +13,13 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
 from pipeline.config import SegmentConfig
 from pipeline.data.contract import Purpose, check_records
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation.calibration import Calibrator
 from pipeline.features.preprocessing import Preprocessor
+from pipeline.model.inference import Ensemble
 from pipeline.segmentation import campaign, segments
 
 DECISION_FILE = "decision.json"
@@ -72,14 +72,7 @@ class Scorer:
             if background is not None
             else None
         )
-        # one traced graph for any batch size and all models: a single record costs a graph call,
-        # not model.predict's setup per model
-        signature = [tf.TensorSpec([None, preprocessor.n_features], tf.float32)]
-        members = tuple(self.models)
-        self._forward = tf.function(
-            lambda x: tf.add_n([m(x, training=False)[:, 0] for m in members]) / len(members),
-            input_signature=signature,
-        )
+        self.ensemble = Ensemble.from_models(self.models)  # one compiled pass for all seeds
 
     @classmethod
     def from_files(
@@ -105,8 +98,9 @@ class Scorer:
         )
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """Encoded rows -> the models' mean probability, calibrated when the decision says so."""
-        p = self._forward(tf.constant(x, tf.float32)).numpy().astype("float64")
+        """Encoded rows -> the models' mean probability, calibrated when the decision says so: the
+        same inference pass and calibration as ``evaluate``'s, so the same bits."""
+        p = self.ensemble.predict(x).mean
         return self.decision.calibrator.apply(p) if self.decision.calibrator else p
 
     def probability_of(self, columns: dict[str, np.ndarray]) -> np.ndarray:

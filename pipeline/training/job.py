@@ -18,6 +18,7 @@ from pipeline.features.encoded import Split, load_split
 from pipeline.features.preprocessing import Preprocessor
 from pipeline.model.config import Candidate, Imbalance, TrainingConfig
 from pipeline.model.files import save_model
+from pipeline.model.inference import Ensemble
 from pipeline.model.packed import PackedNetwork
 from pipeline.training import imbalance
 from pipeline.training.engine import EpochCallback, History, Member, PackedTrainer
@@ -105,7 +106,7 @@ def train_members(
         on_epoch=on_epoch,
     )
     if all(data is datas[0] for data in datas):
-        p_val = list(trainer.predict(datas[0].validation.x))
+        p_val = list(Ensemble.from_models(network.models).predict(datas[0].validation.x).seeds)
     else:
         p_val = [predict(model, data.validation.x) for model, data in zip(network.models, datas, strict=True)]
     seconds = (time.perf_counter() - started) / len(seeds)  # the pack's time, shared evenly
@@ -122,8 +123,9 @@ def train_members(
 
 
 def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """One direct call: ``model.predict`` would retrace a function for every model loaded."""
-    return np.asarray(model(x, training=False))[:, 0].astype("float64")
+    """One network's probabilities, through the inference pass every scored network takes
+    (``pipeline.model.inference``): the bits it has as a seed of an ensemble, on any machine."""
+    return Ensemble.from_models([model]).predict(x).seeds[0]
 
 
 def parameter_updates(history: History, recipe: TrainingConfig, rows: int) -> int:
