@@ -37,5 +37,5 @@ def run(params: Params, action: str, csv: Path, target: str, output: Path) -> No
         raise DataContractError(str(csv), problems)
     text = draft(raw.frame, target, str(csv))
     write_atomic(output, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    reviews = text.count("# review:")
-    log.info("drafted %s from %s: %d column(s) to review (lines with '# review:')", output, csv, reviews)
+    reviews = sum(line.strip().startswith("# review:") for line in text.splitlines())
+    log.info("drafted %s from %s: %d note(s) to review (lines starting '# review:')", output, csv, reviews)

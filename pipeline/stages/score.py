@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "input_file", metavar="INPUT", type=Path, help="CSV with teleconnect.csv's columns (Churn optional)"
+        "input_file", metavar="INPUT", type=Path, help="CSV with the schema's feature columns (id and target optional)"
     )
     parser.add_argument("--output", type=Path, help="where to write the scores (default: INPUT with .scored.csv)")
     parser.add_argument("--model", help="model URI (default: models:/<tracking.registered_model>@champion)")
