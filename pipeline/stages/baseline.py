@@ -12,7 +12,7 @@ from pathlib import Path
 
 import mlflow
 
-from pipeline.config import Params
+from pipeline.config import BaselineConfig, Params
 from pipeline.data.prepared import data_md5
 from pipeline.io import write_json
 from pipeline.model.config import Candidate
@@ -44,19 +44,27 @@ def train_and_log(
 ) -> tuple[SeedResults, str]:
     """One named configuration over the baseline's seeds, saved to ``directory`` and logged as a
     parent run with one nested run per seed; returns the results and the parent run's id."""
-    cfg = params.baseline
+    results = train_and_save(name, candidate, data, params.baseline, directory)
+    return results, log_seeds(results, params, data, directory, study)
+
+
+def train_and_save(
+    name: str, candidate: Candidate, data: TrainingData, cfg: BaselineConfig, directory: Path
+) -> SeedResults:
+    """One configuration over the baseline's seeds (one packed training), saved to ``directory``: in the
+    process that trained it, as Keras numbers the objects a model's layers share only there."""
     results = train_over_seeds(name, candidate, data, cfg.seeds, cfg.threshold)
-    return results, save_and_log(results, params, data, directory, study)
+    model_store.save(directory, results)
+    return results
 
 
-def save_and_log(results: SeedResults, params: Params, data: TrainingData, directory: Path, study: str) -> str:
-    """A configuration trained over the baseline's seeds, saved to ``directory`` and logged as a parent
-    run with one nested run per seed; returns the parent run's id."""
+def log_seeds(results: SeedResults, params: Params, data: TrainingData, directory: Path, study: str) -> str:
+    """A configuration saved in ``directory``, logged as a parent run with one nested run per seed;
+    returns the parent run's id."""
     name, candidate = results.name, results.candidate
     tags = store.run_tags(study, data_md5(params.paths), optimizer=candidate.optimizer.name, study=name)
     with mlflow.start_run(run_name=name, tags=tags) as parent:
         mlflow.log_params({**candidate.flat_params(), "seeds": params.baseline.seeds, "threshold": results.threshold})
-        model_store.save(directory, results)
         inputs = runs.training_inputs(data, params.paths)
         for trained in results.runs:
             log.info("%s seed %d: %s", name, trained.seed, _brief(trained.val_metrics))

@@ -86,7 +86,7 @@ def _study(
 ) -> SeedResults:
     """One unit, in any process: the study's remaining trials (this process its only worker, worker 0),
     a check that it finished exactly its budget, and its best configuration over the baseline's seeds
-    (one packed training)."""
+    (one packed training), saved as the study's candidate."""
     storage = studies.open_storage(params.optimize, params.paths.studies)
     if run_trials:
         studies.work([plan], storage, params.optimize, params.baseline, data, progress_over=plans)
@@ -95,7 +95,10 @@ def _study(
     if done != plan.budget:
         raise RuntimeError(f"study {plan.name} finished {done} trials, its budget is {plan.budget}")
     seeds, threshold = params.baseline.seeds, params.baseline.threshold
-    return train_over_seeds(plan.label, studies.best_candidate(study), data, seeds, threshold)
+    result = train_over_seeds(plan.label, studies.best_candidate(study), data, seeds, threshold)
+    extra = {"study": plan.name, "best_trial": studies.position(study.best_trial)}
+    model_store.save(params.paths.models / "candidates" / plan.label, result, extra)  # where Keras numbers its objects
+    return result
 
 
 def _log_all(
@@ -107,7 +110,7 @@ def _log_all(
     tags: dict[str, str],
 ) -> dict[str, str]:
     """The comparison's studies under one parent run (with its figures), the full search under another,
-    in the plans' order; saves each study's candidate and returns its MLflow run, by label."""
+    in the plans' order; returns each study's MLflow run, by label."""
     opt = params.optimize
     trained_by: dict[str, str] = {}
     comparison_results = {p.label: results[p.label] for p in plans if p.kind == "comparison"}
@@ -115,14 +118,14 @@ def _log_all(
         mlflow.log_params({"trials_per_optimizer": opt.comparison.trials_per_optimizer, "seeds": params.baseline.seeds})
         for plan in plans:
             if plan.kind == "comparison":
-                trained_by[plan.label] = _log_and_save(
+                trained_by[plan.label] = _log_study_and_seeds(
                     plan, finished[plan.label], results[plan.label], comparison.info.run_id, params, data, tags
                 )
         _log_comparison_figures(comparison_results)
     with mlflow.start_run(run_name="full-search-study", tags={**tags, "study": "search"}) as search:
         mlflow.log_params({"trials": opt.search.trials, "seeds": params.baseline.seeds})
         [plan] = [p for p in plans if p.kind == "search"]
-        trained_by[plan.label] = _log_and_save(
+        trained_by[plan.label] = _log_study_and_seeds(
             plan, finished[plan.label], results[plan.label], search.info.run_id, params, data, tags
         )
     return trained_by
@@ -145,7 +148,7 @@ def _report(results: dict[str, SeedResults], finished: dict[str, optuna.Study]) 
     return report
 
 
-def _log_and_save(
+def _log_study_and_seeds(
     plan: studies.StudyPlan,
     study: optuna.Study,
     result: SeedResults,
@@ -154,15 +157,10 @@ def _log_and_save(
     data: TrainingData,
     tags: dict[str, str],
 ) -> str:
-    """Log the study and its retrained seeds, save the candidate; returns the study's MLflow run."""
+    """Log the study and its retrained seeds (saved by the unit); returns the study's MLflow run."""
     inputs = runs.training_inputs(data, params.paths)
     study_run = log_study(plan, study, parent_run_id, tags, inputs)
     directory = params.paths.models / "candidates" / plan.label
-    model_store.save(
-        directory,
-        result,
-        extra={"study": plan.name, "best_trial": studies.position(study.best_trial)},
-    )
     seed_tags = {**tags, "study": plan.kind, "optimizer": result.candidate.optimizer.name, "kind": "retrain"}
     for trained in result.runs:
         path = directory / f"seed-{trained.seed}.keras"

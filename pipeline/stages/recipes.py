@@ -1,9 +1,9 @@
 """``recipes``: the briefs' own recipes as named candidates, trained like the baseline.
 
 Each recipe in ``params.yaml`` (``recipes:``) is trained over the baseline's seeds on the train
-split, with early stopping on validation (one unit per recipe, on ``parallel.workers`` processes),
-and saved under ``models/recipes/<name>`` and logged in the recipes' order; the ``resample`` stage
-compares them with everything else.
+split, with early stopping on validation (one unit per recipe, on ``parallel.workers`` processes,
+saved under ``models/recipes/<name>`` by the process that trained it), and logged in the
+recipes' order; the ``resample`` stage compares them with everything else.
 """
 
 from __future__ import annotations
@@ -14,26 +14,25 @@ import shutil
 from pipeline import parallel
 from pipeline.config import Params
 from pipeline.io import write_json
-from pipeline.stages.baseline import save_and_log
+from pipeline.stages.baseline import log_seeds, train_and_save
 from pipeline.tracking import store
 from pipeline.training.job import load_training_data
-from pipeline.training.seeds import train_over_seeds
 
 
 def run(params: Params) -> None:
-    paths, cfg = params.paths, params.baseline
+    paths = params.paths
     data = load_training_data(paths)
+    root = paths.models / "recipes"
+    shutil.rmtree(root, ignore_errors=True)  # a recipe removed from params.yaml leaves no model behind
     units = [
-        functools.partial(train_over_seeds, name, candidate, data, cfg.seeds, cfg.threshold)
+        functools.partial(train_and_save, name, candidate, data, params.baseline, root / name)
         for name, candidate in params.recipes.items()
     ]
     trained = parallel.run_all(units, parallel.workers(params.parallel.workers))
     store.configure(params.tracking.experiment)
-    root = paths.models / "recipes"
-    shutil.rmtree(root, ignore_errors=True)  # a recipe removed from params.yaml leaves no model behind
     trained_by, headline = {}, {}
     for results in trained:
-        trained_by[results.name] = save_and_log(results, params, data, root / results.name, "recipes")
+        trained_by[results.name] = log_seeds(results, params, data, root / results.name, "recipes")
         summary = results.summary()
         headline[results.name] = {k: summary[f"val_{k}_mean"] for k in ("log_loss", "roc_auc")}
     write_json(paths.training_runs("recipes"), trained_by)
