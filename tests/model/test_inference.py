@@ -3,6 +3,10 @@ or out of its ensemble, NumPy's mean, Keras's probabilities to float32 rounding,
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -12,6 +16,7 @@ from pipeline.model import inference
 from pipeline.model.architecture import build_model
 from pipeline.model.config import ModelConfig
 from pipeline.model.inference import Ensemble
+from pipeline.numerics import NUMPY_AVX512
 from pipeline.training.job import predict
 
 FEATURES = 12
@@ -110,3 +115,32 @@ def test_calibration_is_the_formula_and_the_same_bits_in_any_batch(calibrator: C
     for n in (1, 63, 700):
         for start in (0, 3, len(p) - n):
             assert np.array_equal(calibrator.apply(p[start : start + n]), out[start : start + n]), (n, start)
+
+
+PLATT = (1.7, -0.4)
+UNPINNED_CHILD = f"""
+import numpy  # before pipeline, as `mlflow models serve` does: NumPy's AVX-512 loops stay on
+import hashlib
+import pipeline
+from numpy._core._multiarray_umath import __cpu_features__
+from pipeline.evaluation.calibration import Calibrator
+p = numpy.clip(numpy.random.default_rng(3).uniform(0, 1, 4096), 1e-7, 1 - 1e-7)
+new = Calibrator("platt", {PLATT}).apply(p)
+old = 1 / (1 + numpy.exp(-({PLATT[0]} * numpy.log(p / (1 - p)) + {PLATT[1]})))
+avx512 = any(__cpu_features__.get(group) for group in {NUMPY_AVX512.split()!r})
+print(hashlib.md5(new.tobytes()).hexdigest(), hashlib.md5(old.tobytes()).hexdigest(), int(avx512))
+"""
+
+
+@pytest.mark.slow
+def test_calibration_does_not_follow_numpys_cpu_dispatch() -> None:
+    """A process that loads NumPy before the pin (the scoring server) calibrates to the bit as a pinned
+    one. The control: NumPy's exp and log, which the calibration used before, do follow it on an
+    AVX-512 machine."""
+    child = subprocess.run([sys.executable, "-c", UNPINNED_CHILD], capture_output=True, text=True, check=True)
+    new, old, avx512 = child.stdout.split()
+    p = np.clip(np.random.default_rng(3).uniform(0, 1, 4096), 1e-7, 1 - 1e-7)
+    assert new == hashlib.md5(Calibrator("platt", PLATT).apply(p).tobytes()).hexdigest()
+    pinned_old = 1 / (1 + np.exp(-(PLATT[0] * np.log(p / (1 - p)) + PLATT[1])))
+    if avx512 == "1":  # NumPy dispatches AVX-512 loops there: the old formula gets other bits
+        assert old != hashlib.md5(pinned_old.tobytes()).hexdigest()
