@@ -11,7 +11,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
 
@@ -128,6 +128,20 @@ def validate_records(
 ) -> pd.DataFrame:
     """Check every cell against the contract and return a typed frame in schema order."""
     return check_records(records, schema, purpose, locations=locations, source=source).frame()
+
+
+def as_raw(frame: pd.DataFrame, schema: DataSchema) -> pd.DataFrame:
+    """Checked records back as the cells a file or request holds (binary columns as their labels,
+    dates in their format), so they pass the contract again: how the served model stores its input
+    example and SHAP background. Other columns are the same checked or raw."""
+    raw = frame.copy()
+    for name, binary in schema.binary.items():
+        if name in raw:
+            raw[name] = np.where(raw[name].to_numpy() == 1.0, binary.positive, binary.negative).astype(object)
+    for name, when in schema.dates.items():
+        if name in raw:
+            raw[name] = [(when.reference - timedelta(days=int(age))).strftime(when.format) for age in raw[name]]
+    return raw
 
 
 def check_records(

@@ -115,7 +115,7 @@ class DataSchema(_Strict):
             return cls.model_validate(yaml.safe_load(fh))
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(), indent=2, sort_keys=False)
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=False)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> DataSchema:

@@ -25,6 +25,7 @@ from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema
 
 import pipeline
 from pipeline.config import SegmentConfig
+from pipeline.data.contract import as_raw
 from pipeline.data.schema import DataSchema
 from pipeline.serving.scorer import BACKGROUND_FILE, DECISION_FILE, SEGMENTS_FILE, Decision
 
@@ -147,7 +148,8 @@ def log_pyfunc(
 ) -> ModelInfo:
     """Log the model into the active run; it loads anywhere ``pipeline`` is not installed.
     ``keras_models``: the seed models it averages, logged as one directory under their file names.
-    ``background``: raw training records that SHAP reasons are computed against."""
+    ``input_example`` and ``background`` (training records that SHAP reasons are computed against):
+    checked records, stored as the raw cells the contract checks again when the model loads."""
     names = [Path(path).name for path in keras_models]
     if not names or len(set(names)) != len(names):
         raise ValueError(f"need one or more .keras files with distinct names, got {names}")
@@ -160,7 +162,7 @@ def log_pyfunc(
         (Path(tmp) / "schema.json").write_text(schema.to_json())
         (Path(tmp) / DECISION_FILE).write_text(decision.to_json())
         (Path(tmp) / SEGMENTS_FILE).write_text(segmentation.model_dump_json(indent=2))
-        background.to_csv(Path(tmp) / BACKGROUND_FILE, index=False)
+        as_raw(background, schema).to_csv(Path(tmp) / BACKGROUND_FILE, index=False)
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=str(_source(MODEL_CODE)),
@@ -174,6 +176,6 @@ def log_pyfunc(
             },
             code_paths=[str(_copy_code(modules, Path(tmp) / "code"))],
             signature=signature(schema),
-            input_example=input_example,
+            input_example=as_raw(input_example, schema),
             pip_requirements=[*requirements(modules), f"-c {LOCK_FILE}"],  # the lock pins their dependencies
         )

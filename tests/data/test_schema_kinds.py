@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from pipeline.data.contract import DataContractError, Purpose, load_dataset, validate_records
+from pipeline.data.contract import DataContractError, Purpose, as_raw, load_dataset, validate_records
 from pipeline.data.schema import ROW, DataSchema
 from pipeline.features.preprocessing import Preprocessor
 
@@ -108,3 +108,19 @@ def test_an_undeclared_column_is_refused_unless_ignored(tmp_path: Path) -> None:
 def test_inconsistent_schemas_are_refused(change: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         DataSchema.model_validate({**SCHEMA, **change})
+
+
+def test_the_schema_travels_with_the_model_as_json(kinds: DataSchema) -> None:
+    assert DataSchema.from_json(kinds.to_json()) == kinds  # dates included: the served model reads it back
+
+
+def test_checked_records_go_back_to_cells_that_pass_the_contract_again(tmp_path: Path, kinds: DataSchema) -> None:
+    """The served model's input example and SHAP background are checked records stored as raw cells."""
+    checked = load_dataset(_write(tmp_path, CSV), kinds).frame()
+    features = checked[kinds.feature_columns]
+    raw = as_raw(features, kinds)
+    assert raw["has_app"].tolist() == ["Y", "N", "N"] and raw["signed_up"].tolist()[0] == "2024-01-01"
+    again = validate_records(raw, kinds, Purpose.SCORING).drop(columns=ROW)
+    pd.testing.assert_frame_equal(again, features)
+    with pytest.raises(DataContractError, match="must be 'Y' or 'N'"):  # the checked form itself would not pass
+        validate_records(features, kinds, Purpose.SCORING)
