@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -120,6 +121,18 @@ class Network:
     updates: Sequence[int]
 
 
+@dataclass(frozen=True)
+class DecisionRule:
+    """The threshold rule of ``evaluate.threshold`` on validation outcomes ``y_val``."""
+
+    cfg: ThresholdConfig
+    y_val: np.ndarray
+    contact_value: np.ndarray
+
+    def __call__(self, p_val: np.ndarray) -> float:
+        return compare.choose_threshold(self.cfg, self.y_val, p_val, self.contact_value)
+
+
 def original(network: Network, threshold: float) -> Served:
     """The original network as it was used: its first seed model, a fixed threshold, raw probabilities."""
     return Served("original", network.name, 1, "none", network.p_test[0], threshold, int(network.updates[0]))
@@ -147,19 +160,7 @@ def ladder(
     kinds = {kind: loss for kind, loss in calibrations.items() if kind != "none"}
     if kinds:
         kind = min(kinds, key=lambda c: (kinds[c], c))
-        fitted = calibration.fit(kind, decide.y_val, mean_val)  # type: ignore[arg-type]
+        fitted = calibration.fit(cast(calibration.Kind, kind), decide.y_val, mean_val)
         threshold = decide(fitted.apply(mean_val))
         steps.append(Served("+ calibration", network.name, k, kind, fitted.apply(mean_test), threshold, total))
     return steps
-
-
-@dataclass(frozen=True)
-class DecisionRule:
-    """The threshold rule of ``evaluate.threshold`` on validation outcomes ``y_val``."""
-
-    cfg: ThresholdConfig
-    y_val: np.ndarray
-    contact_value: np.ndarray
-
-    def __call__(self, p_val: np.ndarray) -> float:
-        return compare.choose_threshold(self.cfg, self.y_val, p_val, self.contact_value)
