@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from pipeline.cli import main
 from pipeline.config import Params
+from pipeline.data.draft import draft
 from pipeline.data.schema import ROW, DataSchema
 from pipeline.stages import prepare
 from tests.conftest import REPO, set_params, use_project
@@ -139,3 +141,22 @@ def test_the_command_refuses_an_unreadable_file(tmp_path: Path) -> None:
                      check=False)  # fmt: skip
         assert result.returncode == 2
         assert f"{tmp_path / name}: {rule}" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("labels", "positive", "review"),
+    [
+        (["yes", "no", "no"], "yes", False),
+        (["Yes", "No", "No"], "Yes", False),
+        (["True", "False", "False"], "True", False),
+        (["1", "0", "0"], "1", False),
+        (["churned", "stayed", "stayed"], "churned", False),
+        (["gold", "lead", "lead"], "gold", True),  # no known word: the rarer label, flagged
+    ],
+)
+def test_the_targets_positive_label(labels: list[str], positive: str, review: bool) -> None:
+    frame = pd.DataFrame({"spend": ["1.5", "2", "7"], "left": labels}, dtype=object)
+    text = draft(frame, "left", "customers.csv")
+    drafted = DataSchema.model_validate(yaml.safe_load(text))
+    assert drafted.target.positive == positive
+    assert ("# review: positive is the rarer label" in text) == review
