@@ -67,8 +67,9 @@ class Ensemble:
             tf.constant(np.concatenate([w] * copies)) for triple in weights for w in triple if w is not None
         ]
         structure = tuple((layer.activation, layer.scale is not None) for layer in self.layers)
-        self._forward = _forward_function(structure, self.size)
+        self._function = _forward_function(structure, self.size)
         self._count = tf.constant(float(self.size), tf.float64)
+        self._compiled: dict[int, Callable] = {}  # by padded rows
 
     @classmethod
     def from_models(cls, models: Sequence[keras.Model]) -> Ensemble:
@@ -107,12 +108,21 @@ class Ensemble:
             raise ValueError(f"expected rows of {self.n_features} features, got shape {x.shape}")
         seeds, means = [], []
         for chunk, rows in _padded_chunks(x):
-            p, mean = self._forward(tf.constant(chunk), self._weights, self._count)
+            p, mean = self._pass(len(chunk))(tf.constant(chunk), self._weights, self._count)
             seeds.append(p.numpy()[:, :rows])
             means.append(mean.numpy()[:rows])
         if not seeds:
             return Prediction(np.empty((self.size, 0)), np.empty(0))
         return Prediction(np.concatenate(seeds, axis=1).astype("float64"), np.concatenate(means))
+
+    def _pass(self, rows: int) -> Callable:
+        """The pass for ``rows`` padded rows, as a concrete function: calling one skips
+        ``tf.function``'s dispatch on its arguments, most of a single record's time."""
+        if rows not in self._compiled:
+            x = tf.TensorSpec([rows, self.n_features], tf.float32)
+            weights = [tf.TensorSpec(w.shape, w.dtype) for w in self._weights]
+            self._compiled[rows] = self._function.get_concrete_function(x, weights, tf.TensorSpec([], tf.float64))
+        return self._compiled[rows]
 
 
 def export(model: keras.Model) -> list[PackedLayer]:
@@ -200,19 +210,25 @@ def calibrate(kind: str, params: Sequence[float], p: np.ndarray, epsilon: float)
     p = np.asarray(p, dtype="float64")
     values = tf.constant(np.asarray(params, dtype="float64"))
     out = [
-        _calibration_function(kind)(tf.constant(chunk), values, epsilon).numpy()[:rows]
+        _calibration_pass(kind, epsilon, len(chunk), len(params))(tf.constant(chunk), values).numpy()[:rows]
         for chunk, rows in _padded_chunks(p.reshape(-1, 1))
     ]
     return np.concatenate(out)[:, 0] if out else np.empty(0)
 
 
 @functools.cache
-def _calibration_function(kind: str) -> Callable:
-    def platt(p: tf.Tensor, params: tf.Tensor, epsilon: float) -> tf.Tensor:
+def _calibration_pass(kind: str, epsilon: float, rows: int, n_params: int) -> Callable:
+    spec = (tf.TensorSpec([rows, 1], tf.float64), tf.TensorSpec([n_params], tf.float64))
+    return _calibration_function(kind, epsilon).get_concrete_function(*spec)
+
+
+@functools.cache
+def _calibration_function(kind: str, epsilon: float) -> Callable:
+    def platt(p: tf.Tensor, params: tf.Tensor) -> tf.Tensor:
         p = tf.clip_by_value(p, epsilon, 1 - epsilon)
         return tf.sigmoid(params[0] * tf.math.log(p / (1 - p)) + params[1])
 
-    def isotonic(p: tf.Tensor, params: tf.Tensor, epsilon: float) -> tf.Tensor:
+    def isotonic(p: tf.Tensor, params: tf.Tensor) -> tf.Tensor:
         p = tf.clip_by_value(p, epsilon, 1 - epsilon)
         xs, ys = tf.split(params, 2)
         n = tf.shape(xs)[0]
