@@ -203,7 +203,7 @@ class _Cells:
     def __init__(self, records: pd.DataFrame, present: list[str], locations: Sequence[str] | None) -> None:
         by_row = records.to_numpy(dtype=object)  # one pass: pandas column access is slow for one record
         self.originals = {name: by_row[:, j].tolist() for j, name in enumerate(present)}
-        self.text = {name: [_as_text(cell) for cell in column] for name, column in self.originals.items()}
+        self.text = {name: _texts(column) for name, column in self.originals.items()}
         self.where = list(locations) if locations is not None else [f"record {i + 1}" for i in range(len(records))]
         self.violations: list[Violation] = []
 
@@ -309,6 +309,13 @@ def _check_target(cells: _Cells, schema: DataSchema) -> list[int]:
     cells.report([i for i, v in enumerate(labels) if v and v not in {target.positive, target.negative}],
                  target.column, f"target must be {target.positive!r} or {target.negative!r}")  # fmt: skip
     return [int(v == target.positive) for v in labels]
+
+
+def _texts(column: list) -> list[str]:
+    """``_as_text`` of every cell: text cells (a CSV's, a JSON request's strings) in a faster pass."""
+    if all(type(cell) is str for cell in column):
+        return [cell.strip() for cell in column]
+    return [_as_text(cell) for cell in column]
 
 
 def _as_text(cell: object) -> str:
