@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
@@ -24,6 +26,7 @@ from typing import TypeVar
 from pipeline import numerics
 
 ENVIRONMENT = "PIPELINE_WORKERS"
+PARENT_POLL_SECONDS = 0.5
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -51,9 +54,9 @@ def run_all(units: Sequence[Callable[[], T]], processes: int, costs: Sequence[fl
         return [unit() for unit in units]
     order = sorted(range(len(units)), key=lambda k: -costs[k]) if costs else range(len(units))
     context = get_context("spawn")
-    level = logging.getLogger().getEffectiveLevel()
+    start = (logging.getLogger().getEffectiveLevel(), os.getpid())
     log.info("%d units on %d worker processes", len(units), processes)
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker, initargs=(level,)) as pool:
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker, initargs=start) as pool:
         futures: dict[int, Future[T]] = {k: pool.submit(units[k]) for k in order}
         try:
             return [futures[k].result() for k in range(len(units))]
@@ -62,11 +65,22 @@ def run_all(units: Sequence[Callable[[], T]], processes: int, costs: Sequence[fl
             raise
 
 
-def _start_worker(level: int) -> None:
-    """In each worker, before any unit: the parent's log level and format, and a check of the pin."""
+def _start_worker(level: int, parent: int) -> None:
+    """In each worker, before any unit: the parent's log level and format, a check of the pin, and a
+    watch on the parent."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     if not numerics.is_pinned():
         raise RuntimeError("a worker process lost the numerics pin: NumPy or TensorFlow loaded before `pipeline`")
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True, name="exit-with-parent").start()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker once its parent is gone (SIGKILL, the OOM killer): an orphan would go on running
+    its study's trials beside the run that resumes it, and could write a study's outputs twice. Its
+    trial is then left running, like any dead worker's, and replaced when the study resumes."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from pipeline import numerics, parallel
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _finish_after(seconds: float, value: int) -> tuple[int, int]:
@@ -32,6 +37,27 @@ def _worker_state() -> dict[str, object]:
 
 def _fail(message: str) -> None:
     raise ValueError(message)
+
+
+def _note_pid_and_sleep(folder: str) -> None:
+    (Path(folder) / str(os.getpid())).touch()
+    time.sleep(120)
+
+
+ORPHANS = """
+import functools, sys
+from pipeline import parallel
+from tests.test_parallel import _note_pid_and_sleep
+parallel.run_all([functools.partial(_note_pid_and_sleep, sys.argv[1])] * 2, processes=2)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
 
 
 def test_results_come_in_the_units_order_not_the_order_they_finish() -> None:
@@ -65,6 +91,24 @@ def test_a_failing_unit_fails_the_run_with_its_error() -> None:
     units = [functools.partial(_finish_after, 0.0, 0), functools.partial(_fail, "unit 1 broke")]
     with pytest.raises(ValueError, match="unit 1 broke"):
         parallel.run_all(units, processes=2)
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+    """SIGKILL leaves the parent no chance to stop them: each worker notices and ends within a second
+    (without the watch they sleep on, and an orphan would go on running its study)."""
+    parent = subprocess.Popen([sys.executable, "-c", ORPHANS, str(tmp_path)], cwd=REPO)
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = [int(path.name) for path in tmp_path.iterdir()]
+    assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    time.sleep(3 * parallel.PARENT_POLL_SECONDS + 1)
+    survivors = [pid for pid in workers if _alive(pid)]
+    for pid in survivors:  # leave no orphan behind, even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors
 
 
 def test_the_environment_overrides_params_which_override_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
