@@ -75,6 +75,24 @@ def test_the_report_agrees_with_itself(in_pipeline_project: Path) -> None:
     assert {"before_after", "after_vs_original", "ladder"} <= set(read_tables(section))
 
 
+@pytest.mark.parametrize("table", ["before_after", "after_vs_original", "ladder"])
+def test_a_tampered_before_after_number_is_caught(table: str, in_pipeline_project: Path, tmp_path: Path) -> None:
+    """The brief's before/after and the ladder are re-read from the evaluate run's metrics and its models' runs."""
+    params = Params.load()
+    text = params.report.document.read_text()
+    rule = text.index("|---", text.index(f"<!-- table: {table} -->"))
+    row_start = text.index("\n", rule) + 1
+    row = text[row_start : text.index("\n", row_start)]
+    number = list(re.finditer(r"(\d\.\d{3,4})\b", row))[-1]  # the last number of the first row: a metric
+    start, end = row_start + number.start(1), row_start + number.end(1)
+    digits = len(number.group(1)) - 2
+    wrong = f"{float(number.group(1)) + 3 * 10**-digits:.{digits}f}"
+    tampered = tmp_path / "REPORT.md"
+    tampered.write_text(text[:start] + wrong + text[end:])
+    with pytest.raises(AssertionError, match=rf"^{table}/"):
+        check_report(tampered, params.tracking.registered_model, params.report.profile_columns)
+
+
 def test_a_changed_gate_reason_is_caught(in_pipeline_project: Path, tmp_path: Path) -> None:
     params = Params.load()
     text = params.report.document.read_text()
