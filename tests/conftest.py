@@ -145,7 +145,47 @@ def use_project(root: Path, mp: pytest.MonkeyPatch) -> None:
     mlflow.set_tracking_uri(uri)
 
 
+# Fixtures that make a test slow, and why. A test that requests one (directly or through another
+# fixture) must be marked `slow`, so that `pytest -m "not slow"` stays a loop of a minute.
+HEAVY_FIXTURES = {
+    "pipeline_project": "runs the nine stages",
+    "in_pipeline_project": "runs the nine stages",
+    "project": "a project with its own MLflow store, for stages and stores",
+    "postgres_server": "starts PostgreSQL",
+}
+# Session fixtures that build something once: under pytest-xdist (`-n logical`, `--dist loadgroup`) every
+# test on one of them runs in the same worker, which builds it once, as a serial run does. Any other test
+# runs with the rest of its module, so a module's own fixtures are built once too.
+SHARED_BUILDS = ("pipeline_project", "postgres_server")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse unmarked heavy tests; keep each shared build's tests in one xdist worker; skip real-data
+    tests without ../shared."""
+    unmarked = unmarked_heavy_tests(items)
+    if unmarked:
+        raise pytest.UsageError(
+            "tests on a heavy fixture must be marked @pytest.mark.slow (conftest.HEAVY_FIXTURES):\n  "
+            + "\n  ".join(unmarked)
+        )
+    for item in items:
+        shared = [name for name in SHARED_BUILDS if name in getattr(item, "fixturenames", ())]
+        item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
+    skip_real_data_without_store(items)
+
+
+def unmarked_heavy_tests(items: list[pytest.Item]) -> list[str]:
+    """``node id: fixture (why)`` for each test that requests a heavy fixture, itself or through another
+    fixture, without the ``slow`` marker."""
+    found = []
+    for item in items:
+        heavy = [name for name in HEAVY_FIXTURES if name in getattr(item, "fixturenames", ())]
+        if heavy and item.get_closest_marker("slow") is None:
+            found.append(f"{item.nodeid}: {heavy[0]} ({HEAVY_FIXTURES[heavy[0]]})")
+    return found
+
+
+def skip_real_data_without_store(items: list[pytest.Item]) -> None:
     """Without ../shared (the team's data store) the real-data tests cannot run: say so, loudly."""
     if SHARED.is_dir() or os.environ.get("CI"):
         return

@@ -1,4 +1,5 @@
-"""The declared environments agree, the code is lint-clean (ruff), and its layers point down (import-linter)."""
+"""The declared environments agree; the layers contract can fail (`.ci/run` runs ruff and lint-imports on the
+code); the numerics pin holds in pytest-xdist's workers; heavy tests cannot go unmarked."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
+from pipeline import numerics
 from tests.conftest import REPO
+from tests.repo_copy import command_env
 
 
 def test_conda_yaml_states_the_same_dependencies_as_pyproject() -> None:
@@ -39,26 +43,6 @@ def test_lock_file_satisfies_the_declared_ranges() -> None:
         assert requirement.specifier.contains(locked[name]), f"{name}=={locked[name]} outside {requirement.specifier}"
 
 
-def test_ruff_is_clean() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "pipeline", "tests", "benchmarks"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_layers_point_down() -> None:
-    """The import-linter contract in pyproject.toml: a new upward import fails here."""
-    lint_imports = Path(sys.executable).parent / "lint-imports"
-    result = subprocess.run(
-        [str(lint_imports), "--config", "pyproject.toml", "--no-cache"], cwd=REPO, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 kept, 0 broken" in result.stdout
-
-
 def test_an_upward_import_breaks_the_layers(tmp_path: Path) -> None:
     """The control: the same contract over a copy of the package with one upward import is broken."""
     copy = tmp_path / "pipeline"
@@ -76,3 +60,25 @@ def test_an_upward_import_breaks_the_layers(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "pipeline.io -> pipeline.stages.report" in result.stdout
+
+
+PIN_TEST = "tests/training/test_numerics.py::test_importing_the_package_pins_the_numerics"
+
+
+def _in_an_xdist_worker(*options: str) -> subprocess.CompletedProcess:
+    """The pin's test in one pytest-xdist worker, in an environment without the pinned variables."""
+    env = {k: v for k, v in command_env().items() if k not in {*numerics.PINNED, "XLA_FLAGS"}}
+    command = [sys.executable, "-m", "pytest", "-n", "1", "-p", "no:cacheprovider", "-q", *options, PIN_TEST]
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow  # two pytest sessions with a worker each
+def test_xdist_workers_compute_pinned_even_when_numpy_loads_first() -> None:
+    """A worker inherits the environment the controller pinned when it loaded `pipeline` (`-p pipeline`,
+    conftest.py), so even a plugin that loads NumPy first in the worker (`-p numpy`) gets pinned kernels.
+    The control: a controller that never loads `pipeline` leaves the worker's NumPy unpinned."""
+    pinned = _in_an_xdist_worker("-p", "numpy")
+    assert pinned.returncode == 0, pinned.stdout + pinned.stderr
+    unpinned = _in_an_xdist_worker("-o", "addopts=--strict-markers", "--noconftest", "-p", "numpy")
+    assert unpinned.returncode == 1, unpinned.stdout + unpinned.stderr
+    assert "1 failed" in unpinned.stdout

@@ -64,6 +64,7 @@ def test_a_column_that_does_not_fit_names_parameter_column_and_fitting_columns(
     assert str(info.value).startswith(f"{tmp_path / 'params.yaml'} breaks the data contract")
 
 
+@pytest.mark.slow  # on a project (conftest.HEAVY_FIXTURES)
 def test_prepare_stops_at_once_and_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     set_dotted(project / "params.yaml", {"segment.value_column": "monthly_fee"})
     assert main(["prepare"]) == 2

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
 
 from pipeline.model.architecture import build_model
 from pipeline.model.config import ModelConfig
@@ -27,6 +28,7 @@ save_model(build_model(6, ModelConfig(hidden_units=[4], batch_norm=True), seed=0
 """
 
 
+@pytest.mark.slow  # a Python process that loads Keras
 def test_equal_networks_saved_at_different_times_are_identical_files(tmp_path: Path) -> None:
     config = ModelConfig(hidden_units=[4], batch_norm=True)
     first, second = tmp_path / "a" / "m.keras", tmp_path / "b" / "m.keras"

@@ -55,6 +55,7 @@ def test_fold_preprocessing_is_fitted_on_the_fit_rows_only(development: pd.DataF
     assert len(data.held.y) == len(fold.held)
 
 
+@pytest.mark.slow  # trains on every fold
 def test_every_model_is_scored_on_every_fold_and_compared_with_the_baseline(
     development: pd.DataFrame, schema: DataSchema
 ) -> None:

@@ -45,6 +45,7 @@ def test_scored_table_rounds_and_names_each_customer(cfg: SegmentConfig) -> None
     assert table["reason_2"].tolist() == ["r2", "s2", "t2"]
 
 
+@pytest.mark.slow  # seconds of SHAP and permutations
 def test_every_customer_is_scored_once_and_the_evidence_is_from_test_only(
     schema: DataSchema, cfg: SegmentConfig
 ) -> None:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow  # on the project the nine stages built
 
 HEADLINE_LIMIT = 64  # "a few dozen" keys across every stage, so `dvc metrics diff` fits a terminal
 

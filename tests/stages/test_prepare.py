@@ -14,6 +14,8 @@ from pipeline.data.split import SPLITS
 from pipeline.stages import prepare
 from tests.repo_copy import copy_repository, run
 
+pytestmark = pytest.mark.slow  # runs the stage, in this process and in a new one
+
 OUTPUTS = [
     *(f"data/prepared/{s}.parquet" for s in SPLITS),
     "data/prepared/preprocessor.json",
@@ -65,7 +67,6 @@ def test_bad_data_fails_loudly_and_writes_nothing(project: Path) -> None:
 
 
 @pytest.mark.real_data
-@pytest.mark.slow
 def test_dvc_repro_prepare_on_the_real_data(tmp_path: Path) -> None:
     repo = copy_repository(tmp_path / "repo")
     run(["dvc", "repro", "prepare"], repo)

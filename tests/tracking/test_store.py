@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 from pipeline.tracking import store
 
 
+@pytest.mark.slow  # a new MLflow store
 def test_a_launched_run_in_another_experiment_is_let_go(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     client = MlflowClient()
     other = client.create_experiment("Default-like")
@@ -24,6 +25,7 @@ def test_a_launched_run_in_another_experiment_is_let_go(project: Path, monkeypat
     assert "MLFLOW_RUN_ID" not in os.environ
 
 
+@pytest.mark.slow  # a new MLflow store
 def test_a_launched_run_in_the_project_experiment_is_reused(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     experiment_id = store.configure("otomoto-churn-ann")
     launched = MlflowClient().create_run(experiment_id).info.run_id
@@ -32,6 +34,7 @@ def test_a_launched_run_in_the_project_experiment_is_reused(project: Path, monke
     assert os.environ["MLFLOW_RUN_ID"] == launched
 
 
+@pytest.mark.slow  # a new MLflow store
 def test_the_experiment_is_tagged_for_model_training(project: Path) -> None:
     """So the MLflow UI opens it on its training runs, not on an empty GenAI traces page."""
     experiment_id = store.configure("otomoto-churn-ann")
@@ -39,6 +42,7 @@ def test_the_experiment_is_tagged_for_model_training(project: Path) -> None:
     assert tags[store.EXPERIMENT_KIND] == "custom_model_development"
 
 
+@pytest.mark.slow  # six Python processes
 def test_every_stage_of_one_dvc_process_shares_one_reproduction(tmp_path: Path) -> None:
     """DVC gives a stage no id of its run; the stages of one `dvc` process share that process's."""
     stage = f"{sys.executable} -c 'from pipeline.tracking import store; print(store.reproduction())'"

@@ -26,6 +26,7 @@ def _candidate(optimizer: str, lr: float, model: ModelConfig = SMALL, **training
     )
 
 
+@pytest.mark.slow  # trains for seconds
 def test_engine_matches_model_fit(training_data: TrainingData) -> None:
     """Full-batch training removes shuffling from the comparison: the curves must coincide."""
     x, y = training_data.train.x, training_data.train.y
@@ -45,6 +46,7 @@ def test_engine_matches_model_fit(training_data: TrainingData) -> None:
 REGULARIZED = ModelConfig(hidden_units=[16, 8], batch_norm=True, dropout=0.3, l2=1e-3)
 
 
+@pytest.mark.slow  # trains for seconds
 @pytest.mark.parametrize("model", [ModelConfig(hidden_units=[16]), REGULARIZED], ids=["baseline", "bn-dropout"])
 def test_each_network_of_a_pack_trains_as_it_would_alone(model: ModelConfig, training_data: TrainingData) -> None:
     """5 seeds packed and one at a time: per seed the same best epoch, epochs run (own early
@@ -67,6 +69,7 @@ def test_each_network_of_a_pack_trains_as_it_would_alone(model: ModelConfig, tra
 PER_LAYER = ModelConfig(hidden_units=[64, 64], batch_norm=[True, False], dropout=[0.0, 0.5])
 
 
+@pytest.mark.slow  # trains for seconds
 def test_per_layer_regularization_trains_in_a_pack_as_alone(training_data: TrainingData) -> None:
     """Batch norm after the first layer only and dropout after the second only: one mask, for
     the second layer, and per seed the same curves packed as one at a time."""
@@ -87,6 +90,7 @@ def test_per_layer_regularization_trains_in_a_pack_as_alone(training_data: Train
     assert packed[0].history.train_loss != packed[1].history.train_loss
 
 
+@pytest.mark.slow  # trains for seconds
 def test_a_stopped_network_no_longer_changes(training_data: TrainingData) -> None:
     """Two networks in a pack, the first stopping long before the second: its weights after the
     pack equal those of its best epoch, as when it trains alone."""
@@ -115,6 +119,7 @@ def test_every_registered_optimizer_reduces_the_training_loss(name: str, trainin
     assert result.history.train_loss[-1] < 0.9 * result.history.train_loss[0]
 
 
+@pytest.mark.slow  # trains for seconds
 @pytest.mark.parametrize("model", [SMALL, ModelConfig(hidden_units=[8, 4], dropout=0.2, batch_norm=True, l2=1e-3)])
 def test_same_seed_gives_identical_metrics(model: ModelConfig, training_data: TrainingData) -> None:
     candidate = _candidate("adam", 0.01, model)
@@ -135,6 +140,7 @@ def test_early_stopping_restores_the_best_epoch(training_data: TrainingData) -> 
     assert result.val_metrics["log_loss"] == pytest.approx(min(history.val_loss), rel=1e-6)
 
 
+@pytest.mark.slow  # trains for seconds
 def test_class_weights_and_smote_raise_the_learned_churn_prior(training_data: TrainingData) -> None:
     """Fitted on imbalanced data, a model's mean probability is near the churn rate; balancing
     the classes (by weights or by synthetic churners) moves it towards one half."""

@@ -52,6 +52,7 @@ def _max_difference(a: list[np.ndarray], b: list[np.ndarray]) -> float:
     return max(float(np.max(np.abs(u - v))) for u, v in zip(a, b, strict=True))
 
 
+@pytest.mark.slow  # trains for seconds
 def test_engine_focal_loss_matches_model_fit(training_data: TrainingData) -> None:
     """Mini-batches, shuffled and padded as in the pipeline: the same weights as ``fit`` with
     ``BinaryFocalCrossentropy(gamma=2)``, and clearly not those of binary cross-entropy."""
@@ -71,6 +72,7 @@ def _candidate(imbalance: str, **training: object) -> Candidate:
     )
 
 
+@pytest.mark.slow  # trains for seconds
 def test_a_focal_candidate_trains_through_the_job(training_data: TrainingData) -> None:
     """Plain rows and no weights, as "none", but another loss: other weights, and a finite
     validation log loss; the validation curve and the early stopping use the log loss, not focal loss."""
