@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -246,7 +246,7 @@ def _whole(numbers: pd.Series) -> bool:
     return bool(len(finite)) and bool((finite == finite.round()).all())
 
 
-def _round(value: float, direction) -> float:
+def _round(value: float, direction: Callable[[float], int]) -> float:
     """Outward to two significant decimals of the value's magnitude, so the data stays inside."""
     scale = 10 ** (math.floor(math.log10(abs(value))) - 2) if value else 1.0
     return direction(round(value / scale, 9)) * scale
