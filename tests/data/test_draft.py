@@ -131,6 +131,7 @@ def test_bad_input_is_refused_with_file_line_and_rule(
     assert f"  {csv}: {message}" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # two Python processes
 def test_the_command_refuses_an_unreadable_file(tmp_path: Path) -> None:
     """Through ``python -m pipeline`` as typed: exit 2, one line naming the file, no traceback."""
     (tmp_path / "latin1.csv").write_bytes("a,b\nZ\xfcrich,yes\n".encode("latin-1"))
