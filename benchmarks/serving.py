@@ -13,6 +13,7 @@ Run after `dvc repro` (needs the registry in mlflow.db):  python benchmarks/serv
 
 from __future__ import annotations
 
+import pipeline  # noqa: F401  # isort: skip  (first: it pins the numerics before NumPy and TensorFlow load)
 import json
 import os
 import platform
