@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
@@ -251,6 +252,10 @@ class SegmentConfig(Section):
         """value_column times this is a monthly amount: a yearly one over 12, a lifetime one spread
         evenly over the horizon (so its revenue at risk is probability x the lifetime value)."""
         return {"month": 1.0, "year": 1 / 12, "lifetime": 1 / self.horizon_months}[self.value_unit]
+
+    def monthly_value(self, values: object) -> np.ndarray:
+        """value_column's amounts as monthly ones (float64), the unit the value model works in."""
+        return np.asarray(values, dtype="float64") * self.monthly_factor
 
     @field_validator("segments")
     @classmethod

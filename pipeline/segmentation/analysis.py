@@ -56,7 +56,7 @@ def segment_customers(
     persona_model = personas.fit(frames["train"], persona_columns, cfg.persona_k, cfg.persona_seed)
     described = persona_model.describe(frames["train"])
     explanations, permutation = _explain(champion, frames["train"], frames["validation"], customers, schema, cfg)
-    expected = campaign.net_value(p, value * cfg.monthly_factor, cfg.campaign, cfg.horizon_months)
+    expected = campaign.net_value(p, cfg.monthly_value(value), cfg.campaign, cfg.horizon_months)
     scored = scored_table(
         customers, schema.record_id, p, assigned, expected,
         persona_model.assign(customers), described, explain.reasons(explanations, customers, schema),

@@ -28,10 +28,7 @@ def assign(probability: np.ndarray, value: np.ndarray, cfg: SegmentConfig) -> pd
         {
             "segment": [cfg.segments[c].name for c in cells],
             "action": [cfg.segments[c].action for c in cells],
-            "revenue_at_risk": np.asarray(probability)
-            * np.asarray(value, dtype="float64")
-            * cfg.monthly_factor
-            * cfg.horizon_months,
+            "revenue_at_risk": np.asarray(probability) * cfg.monthly_value(value) * cfg.horizon_months,
         }
     )
 

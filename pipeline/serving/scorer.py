@@ -125,7 +125,7 @@ class Scorer:
             result["segment"] = assigned["segment"].to_numpy()
             result["action"] = assigned["action"].to_numpy()
             result["expected_value"] = campaign.net_value(
-                p, columns[cfg.value_column], cfg.campaign, cfg.horizon_months
+                p, cfg.monthly_value(columns[cfg.value_column]), cfg.campaign, cfg.horizon_months
             )
             result["contact"] = campaign.contact(result["expected_value"])
         if reasons:

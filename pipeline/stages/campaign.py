@@ -37,7 +37,7 @@ def run(params: Params) -> None:
     customers = pd.read_csv(paths.scored / "customers.csv")
     test = read_split(paths, "test")
     columns = {c: test[c].to_numpy() for c in schema.feature_columns}
-    monthly = test[seg.value_column].to_numpy("float64") * seg.monthly_factor
+    monthly = seg.monthly_value(test[seg.value_column])
     churned = test[schema.target.column].to_numpy("float64")
 
     store.configure(params.tracking.experiment)

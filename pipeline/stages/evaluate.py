@@ -111,7 +111,7 @@ def _decisions(
 def _contact_value(params: Params, validation: Split) -> np.ndarray:
     """Each validation customer's realized net value if contacted (the ``max_profit`` threshold rule)."""
     seg = params.segment
-    monthly = validation.frame[seg.value_column].to_numpy("float64")
+    monthly = seg.monthly_value(validation.frame[seg.value_column])
     return campaign.net_value(validation.y, monthly, seg.campaign, seg.horizon_months)
 
 

@@ -38,7 +38,7 @@ def run(params: Params) -> None:
     }
 
     def contact_value(frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
-        return campaign.net_value(y, frame[seg.value_column].to_numpy("float64"), seg.campaign, seg.horizon_months)
+        return campaign.net_value(y, seg.monthly_value(frame[seg.value_column]), seg.campaign, seg.horizon_months)
 
     folds = make_folds(dev[schema.target.column].to_numpy(), cfg.repeats, cfg.folds, cfg.tune_fraction, cfg.seed)
     data = [comparison.fold_data(dev, schema, fold, contact_value) for fold in folds]

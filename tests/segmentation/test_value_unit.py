@@ -30,3 +30,18 @@ def test_a_yearly_or_lifetime_value_gives_the_revenue_at_risk_of_its_monthly_equ
 def test_an_undeclared_unit_is_refused(monthly: SegmentConfig) -> None:
     with pytest.raises(ValidationError, match="value_unit"):
         SegmentConfig.model_validate({**monthly.model_dump(), "value_unit": "week"})
+
+
+def test_the_served_expected_value_uses_the_monthly_equivalent(monthly: SegmentConfig) -> None:
+    """The value model (campaign.net_value) gets the monthly amount wherever it runs: a yearly fee of
+    12 x m gives the expected net value of a monthly fee m (the scorer, evaluate, resample, campaign
+    all go through SegmentConfig.monthly_value)."""
+    from pipeline.segmentation import campaign
+
+    p, per_month = np.array([0.2, 0.9]), np.array([50.0, 80.0])
+    yearly = monthly.model_copy(update={"value_unit": "year"})
+    expected = campaign.net_value(p, per_month, monthly.campaign, monthly.horizon_months)
+    np.testing.assert_allclose(
+        campaign.net_value(p, yearly.monthly_value(per_month * 12), yearly.campaign, yearly.horizon_months), expected
+    )
+    assert not np.allclose(campaign.net_value(p, per_month * 12, monthly.campaign, monthly.horizon_months), expected)
