@@ -1,4 +1,4 @@
-"""Pinned numerics: the same numbers on every x86-64 machine with AVX2.
+"""Pinned numerics: the same numbers on every x86-64 machine with AVX2, Intel or AMD.
 
 TensorFlow's matrix products run on oneDNN kernels picked by the CPU's instruction set,
 and XLA compiles for the host CPU: on an AVX-512 machine both sum in another order than
@@ -7,10 +7,16 @@ a difference into another champion. NumPy and the libraries on it do the same: O
 picks its kernels by CPU (scikit-learn's logistic regression moved a resampled F1 in the
 fourth decimal between two machines), and NumPy's AVX-512 ``exp``, ``log`` and ``power``
 round differently from its AVX2 ones. Thread counts change how sums are split, so they are
-pinned too. ``pin()`` runs when ``pipeline`` is imported, before TensorFlow and NumPy load,
-so every process of the project (stages, workers, the notebook, tests) computes alike. It
-overrides what the environment says: a process that sets ``ONEDNN_MAX_CPU_ISA=AVX512_CORE``
-still computes like every other machine.
+pinned too, and Eigen's thread pool (whose blocking follows the CPU's cache sizes) is off.
+What no setting reaches is written so that it cannot vary: see ``pipeline.model.exact``.
+
+``pin()`` runs when ``pipeline`` is imported, before TensorFlow and NumPy load, so every
+process of the project (stages, workers, the notebook, tests, the served model) computes
+alike. It overrides what the environment says, in *any* process that imports ``pipeline``,
+a user's own notebook or script and ``python -m pipeline score`` included: such a process
+runs BLAS and OpenMP on one thread, NumPy without its AVX-512 loops, and TensorFlow with one
+intra-op thread, whatever it set before. A program that needs its own settings for other
+work should do that work in a process that does not import ``pipeline``.
 """
 
 from __future__ import annotations
@@ -32,7 +38,10 @@ PINNED = {
     "OMP_NUM_THREADS": str(THREADS),  # scikit-learn's OpenMP loops (k-means adds per-thread sums)
     "NPY_DISABLE_CPU_FEATURES": NUMPY_AVX512,
 }
-XLA_FLAG = f"--xla_cpu_max_isa={ISA}"
+# XLA's generated code up to AVX2, and Eigen's matrix products (still used where a product is not
+# written as matrix-vector, see pipeline.model.exact) on one thread, without the thread pool's own
+# blocking
+XLA_FLAGS = (f"--xla_cpu_max_isa={ISA}", "--xla_cpu_multi_thread_eigen=false")
 _LOADED_FIRST = ("numpy", "tensorflow")  # libraries that read the variables once, when they load
 
 
@@ -48,13 +57,15 @@ def pin() -> None:
             ", ".join(f"{k}={v!r}" for k, v in PINNED.items()),
         )
     os.environ.update(PINNED)
-    flags = [f for f in os.environ.get("XLA_FLAGS", "").split() if not f.startswith("--xla_cpu_max_isa")]
-    os.environ["XLA_FLAGS"] = " ".join([*flags, XLA_FLAG])
+    pinned = {flag.split("=")[0] for flag in XLA_FLAGS}
+    flags = [f for f in os.environ.get("XLA_FLAGS", "").split() if f.split("=")[0] not in pinned]
+    os.environ["XLA_FLAGS"] = " ".join([*flags, *XLA_FLAGS])
 
 
 def is_pinned() -> bool:
     """The variables are set, and NumPy and OpenBLAS, if loaded, run as they say."""
-    environment = all(os.environ.get(k) == v for k, v in PINNED.items()) and XLA_FLAG in os.environ.get("XLA_FLAGS", "")
+    xla = os.environ.get("XLA_FLAGS", "").split()
+    environment = all(os.environ.get(k) == v for k, v in PINNED.items()) and all(f in xla for f in XLA_FLAGS)
     return environment and ("numpy" not in sys.modules or numpy_follows_pin())
 
 

@@ -40,6 +40,19 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   fi
 fi
 
+# The numerics tests run training under another processor's CPUID with Debian's qemu-user
+# (tests/training/test_numerics.py); installed like PostgreSQL, when missing and root.
+if ! command -v qemu-x86_64 >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing qemu-user for the cross-processor numerics tests (Debian's qemu-user package)"
+    if ! (export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && apt-get install -y -qq qemu-user >/dev/null); then
+      echo "setup: could not install qemu-user; the cross-processor numerics tests need it" >&2
+    fi
+  else
+    echo "setup: qemu-x86_64 not found; the cross-processor numerics tests need it (as root: apt-get install qemu-user)"
+  fi
+fi
+
 if [ ! -f data/raw/teleconnect.csv ]; then
   echo "setup: fetching data/raw/teleconnect.csv from the DVC remote"
   .venv/bin/dvc pull --quiet data/raw/teleconnect.csv.dvc

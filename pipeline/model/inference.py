@@ -31,6 +31,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from pipeline.model import exact
+
 MIN_ROWS = 64  # smallest padded batch: XLA multiplies fewer rows another way (other bits)
 CHUNK = 4096  # largest compiled batch; longer inputs are scored chunk by chunk
 
@@ -189,7 +191,7 @@ def _forward_function(structure: tuple[tuple[str, bool], ...], size: int) -> Cal
             scale = next(remaining) if normalized else None
             shift = next(remaining)
             inputs = tf.broadcast_to(x, [kernel.shape[0], *x.shape]) if h is None else h
-            h = tf.matmul(inputs, kernel)
+            h = exact.matmul(inputs, kernel)  # not tf.matmul (Eigen): see pipeline.model.exact
             h = h * scale + shift if normalized else h + shift
             h = keras.activations.get(activation)(h)
         p = h[:size, :, 0]  # [K, rows]

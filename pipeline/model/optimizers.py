@@ -40,8 +40,11 @@ class OptimizerSpec:
     def build(self, hyperparameters: Mapping[str, float]) -> keras.optimizers.Optimizer:
         import keras
 
+        from pipeline.model import exact_optimizers
+
         self.check(hyperparameters)
-        return getattr(keras.optimizers, self.keras_class)(**self.fixed, **hyperparameters)
+        cls = getattr(exact_optimizers, self.keras_class, None) or getattr(keras.optimizers, self.keras_class)
+        return cls(**self.fixed, **hyperparameters)
 
 
 _BETAS = {"beta_1": Range(0.8, 0.99), "beta_2": Range(0.99, 0.9999)}

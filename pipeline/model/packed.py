@@ -14,6 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from pipeline.model import exact
 from pipeline.model.architecture import build_model
 from pipeline.model.config import ModelConfig
 
@@ -30,7 +31,7 @@ class PackedDense(keras.layers.Layer):
         self.bias = self.add_weight(shape=(models, 1, units), initializer="zeros", name="bias") if use_bias else None
 
     def call(self, x):
-        y = ops.matmul(x, self.kernel)
+        y = exact.matmul(x, self.kernel)  # not ops.matmul: see pipeline.model.exact
         return y if self.bias is None else y + self.bias
 
 
@@ -52,7 +53,7 @@ class PackedBatchNormalization(keras.layers.Layer):
             self.moving_variance.assign(self.moving_variance * BN_MOMENTUM + variance * (1.0 - BN_MOMENTUM))
         else:
             mean, variance = self.moving_mean, self.moving_variance
-        scale = ops.rsqrt(variance + BN_EPSILON) * self.gamma
+        scale = self.gamma / exact.sqrt(variance + BN_EPSILON)  # not rsqrt: see pipeline.model.exact
         return x * scale + (self.beta - mean * scale)
 
 

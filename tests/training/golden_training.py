@@ -3,7 +3,8 @@
 Run as ``python -m tests.training.golden_training`` (the numerics tests run it in fresh
 processes with different environments). ``--numpy`` prints instead the md5 of what NumPy,
 OpenBLAS and scikit-learn compute for the pipeline (a logistic regression's probabilities, a
-log loss, k-means centres). ``--unpinned [KEY=VALUE ...]`` undoes ``pipeline.numerics.pin``
+log loss, k-means centres); ``--rmsprop [--stock]`` that of two epochs under the project's RMSprop
+(or Keras's own). ``--unpinned [KEY=VALUE ...]`` undoes ``pipeline.numerics.pin``
 before TensorFlow and NumPy load and sets the given variables instead, to show what the pin
 prevents.
 """
@@ -67,6 +68,30 @@ def numpy_md5() -> str:
     return digest.hexdigest()
 
 
+def rmsprop_md5(stock: bool) -> str:
+    """Two epochs of a batch-normalized network under RMSprop: Keras's own update (``stock``, whose
+    ``g / sqrt(v)`` XLA computes with the CPU's approximate reciprocal square root) or the
+    project's (``pipeline.model.exact_optimizers``)."""
+    import keras
+    import numpy as np
+
+    from pipeline.model import exact_optimizers
+    from pipeline.model.config import ModelConfig
+    from pipeline.model.packed import PackedNetwork
+    from pipeline.training.engine import Member, PackedTrainer
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 20)).astype("float32")
+    y = (x[:, 0] + rng.normal(size=300) > 0.5).astype("float32")
+    network = PackedNetwork(20, ModelConfig(hidden_units=[24], batch_norm=[True]), [0])
+    optimizer = (keras.optimizers.RMSprop if stock else exact_optimizers.RMSprop)(learning_rate=0.01)
+    PackedTrainer(network, optimizer).fit([Member(x, y, x[:60], y[:60], None)], epochs=2, batch_size=32)
+    digest = hashlib.md5()
+    for variable in network.variables:
+        digest.update(variable.numpy().astype("<f4").tobytes())
+    return digest.hexdigest()
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     if "--unpinned" in args:
@@ -74,4 +99,9 @@ if __name__ == "__main__":
             os.environ.pop(key, None)
         os.environ.update(arg.split("=", 1) for arg in args if "=" in arg)
     assert pipeline.__version__
-    print(numpy_md5() if "--numpy" in args else weights_md5())
+    if "--numpy" in args:
+        print(numpy_md5())
+    elif "--rmsprop" in args:
+        print(rmsprop_md5(stock="--stock" in args))
+    else:
+        print(weights_md5())

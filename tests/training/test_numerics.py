@@ -1,11 +1,17 @@
-"""Pinned numerics: the same numbers whatever instruction set the environment asks for.
+"""Pinned numerics: the same numbers on every x86-64 machine, whatever the environment asks for.
 
-Each case trains in a fresh process (TensorFlow reads its settings once, at start) through
-``tests/training/golden_training.py``.
+Each case runs in a fresh process (TensorFlow reads its settings once, at start) through
+``tests/training/golden_training.py`` or ``tests/training/fingerprint.py``. Other CPUs are
+checked by running the same process under ``qemu-x86_64 -cpu MODEL`` (Debian's qemu-user),
+which gives it another processor's CPUID (vendor, model, cache sizes) while the arithmetic
+stays IEEE: whatever in TensorFlow, XLA, Eigen or NumPy reads CPUID to choose how to compute
+shows up as other bits there.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 
@@ -14,14 +20,17 @@ import pytest
 from pipeline import numerics
 from tests.conftest import REPO
 from tests.repo_copy import command_env
+from tests.training import fingerprint
 
 pytestmark = pytest.mark.slow
 
 # md5 of the float32 weights of two seeds of the baseline network after 5 epochs on seeded synthetic
 # data, computed on x86-64 with the pinned settings. A machine that computes differently fails here.
-GOLDEN_MD5 = "e22187c3011c896e0ba5b0b73f703c59"
+GOLDEN_MD5 = "ea2e7736b14979209044fe9cf5b3dddc"
 # md5 of what NumPy, OpenBLAS and scikit-learn compute on seeded data (golden_training --numpy)
 NUMPY_GOLDEN_MD5 = "e8cc39591678eaccee4b153d339f1149"
+# processors qemu-user presents (CPUID) for the cross-machine check: Intel AVX2-only, AMD Zen 3
+OTHER_CPUS = ("Haswell-v4", "EPYC-Milan-v1")
 
 AVX2 = {"ONEDNN_MAX_CPU_ISA": "AVX2", "XLA_FLAGS": "--xla_cpu_max_isa=AVX2"}
 SSE41 = {"ONEDNN_MAX_CPU_ISA": "SSE41", "XLA_FLAGS": "--xla_cpu_max_isa=SSE4_2"}
@@ -33,24 +42,70 @@ NUMPY_AVX2 = {"NPY_DISABLE_CPU_FEATURES": numerics.NUMPY_AVX512, "OPENBLAS_CORET
               "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}  # fmt: skip
 
 
-def _train(*args: str, **forced: str) -> str:
-    """The md5 from a fresh process whose environment holds only ``forced`` of the pinned settings
-    (this process's own were set by the pin)."""
+def _run(module: str, *args: str, cpu: str | None = None, **forced: str) -> str:
+    """What a fresh process prints, its environment holding only ``forced`` of the pinned settings
+    (this process's own were set by the pin); under ``qemu-x86_64 -cpu CPU`` if given."""
     env = {k: v for k, v in command_env().items() if k not in {*numerics.PINNED, "XLA_FLAGS"}}
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.training.golden_training", *args],
-        cwd=REPO,
-        env={**env, **forced},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
+    command = [sys.executable, "-m", module, *args]
+    if cpu is not None:
+        command = [_qemu(), "-cpu", cpu, *command]
+    result = subprocess.run(command, cwd=REPO, env={**env, **forced}, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _train(*args: str, cpu: str | None = None, **forced: str) -> str:
+    return _run("tests.training.golden_training", *args, cpu=cpu, **forced).strip().splitlines()[-1]
+
+
+def _qemu() -> str:
+    """Debian's qemu-user, which scripts/setup.sh installs as root; required in CI, else a skip."""
+    found = shutil.which("qemu-x86_64")
+    if found is None:
+        message = "qemu-x86_64 not found: `apt-get install qemu-user` (bash scripts/setup.sh does it as root)"
+        if "CI" in command_env():
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def _what_differs() -> str:
+    """This machine, and the primitives whose fingerprint differs from the committed reference."""
+    taken = json.loads(_run("tests.training.fingerprint"))
+    reference = json.loads(fingerprint.REFERENCE.read_text())
+    differing = fingerprint.differences(taken["results"], reference["results"])
+    return (
+        f"this machine: {taken['machine']}\nreference taken on: {reference['machine']}\n"
+        f"primitives that differ from tests/training/numerics_reference.json: {differing or 'none'}"
     )
-    return result.stdout.strip().splitlines()[-1]
 
 
 def test_the_pin_holds_whatever_the_environment_forces() -> None:
-    assert {_train(), _train(**AVX2), _train(**SSE41)} == {GOLDEN_MD5}
+    found = {_train(), _train(**AVX2), _train(**SSE41)}
+    assert found == {GOLDEN_MD5}, f"golden training gave {found}, committed {GOLDEN_MD5}\n{_what_differs()}"
+
+
+def test_every_primitive_computes_as_the_reference() -> None:
+    """Each primitive's fingerprint equals the committed one; a failure names those that differ."""
+    taken = json.loads(_run("tests.training.fingerprint"))
+    reference = json.loads(fingerprint.REFERENCE.read_text())
+    differing = fingerprint.differences(taken["results"], reference["results"])
+    assert not differing, f"{differing} differ on {taken['machine']} (reference: {reference['machine']})"
+
+
+@pytest.mark.parametrize("cpu", OTHER_CPUS)
+def test_another_processor_trains_the_same_weights(cpu: str) -> None:
+    """The golden training under another processor's CPUID (emulated) gives the committed weights."""
+    found = _train(cpu=cpu)
+    assert found == GOLDEN_MD5, f"under qemu -cpu {cpu}: {found}, committed {GOLDEN_MD5}\n{_what_differs()}"
+
+
+def test_the_emulated_processor_exposes_cpu_dependent_arithmetic() -> None:
+    """The control: Keras's own RMSprop (XLA's approximate rsqrt, whose last bits are the chip's)
+    trains other weights natively than under qemu; the project's RMSprop trains the same."""
+    cpu = OTHER_CPUS[0]
+    assert _train("--rmsprop", "--stock") != _train("--rmsprop", "--stock", cpu=cpu)
+    assert _train("--rmsprop") == _train("--rmsprop", cpu=cpu)
 
 
 def test_without_the_pin_the_instruction_set_changes_the_weights() -> None:
