@@ -159,6 +159,7 @@ HEAVY_FIXTURES = {
 SHARED_BUILDS = ("pipeline_project", "postgres_server")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups (and before -m deselects)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Refuse unmarked heavy tests; keep each shared build's tests in one xdist worker; skip real-data
     tests without ../shared."""
