@@ -41,7 +41,7 @@ PINNED = {
 # XLA's generated code up to AVX2, and Eigen's matrix products (still used where a product is not
 # written as matrix-vector, see pipeline.model.exact) on one thread, without the thread pool's own
 # blocking
-XLA_FLAGS = (f"--xla_cpu_max_isa={ISA}", "--xla_cpu_multi_thread_eigen=false")
+XLA_FLAGS = (f"--xla_cpu_max_isa={ISA}", "--xla_cpu_multi_thread_eigen=false", "--xla_cpu_enable_fast_math=false")
 _LOADED_FIRST = ("numpy", "tensorflow")  # libraries that read the variables once, when they load
 
 

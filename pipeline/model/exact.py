@@ -5,7 +5,7 @@ root instruction (``vrsqrtps``) refined by a Newton step, and its algebraic simp
 rewrites ``a / sqrt(b)`` into ``a * rsqrt(b)``. The instruction's approximation is a
 property of the chip, not of the instruction set: an Intel and an AMD processor give
 other last bits, which batch normalization, RMSprop and Adagrad then carry into every
-weight (measured: ``tests/training/numerics_reference.json``'s ``xla/rsqrt_abs``). A
+weight (measured: docs/DOCUMENTATION.md, *What the instruction-set cap did not cover*). A
 square root XLA cannot pattern-match as a divisor keeps the division a correctly rounded
 IEEE division and the root a correctly rounded ``vsqrtps``: the same bits everywhere.
 """
@@ -45,9 +45,9 @@ def matmul(x, kernel):
 
     XLA hands a matrix-matrix product to Eigen, whose blocking follows the CPU's cache sizes
     (read from CPUID): an Intel and an AMD machine add the terms of one sum in other groupings
-    once a side reaches 48 rows or columns (measured under ``qemu-x86_64 -cpu``, see
-    ``tests/training/test_numerics.py``). A product of a matrix with a vector is compiled by XLA
-    itself, summing in one fixed order on every CPU."""
+    once a side reaches 48 rows or columns (measured under ``qemu-x86_64 -cpu``; the products at
+    the shapes training meets are checked there by ``tests/training/test_numerics.py``). A product
+    of a matrix with a vector is compiled by XLA itself, summing in one fixed order on every CPU."""
     k, rows, inputs = ops.shape(x)
     units = ops.shape(kernel)[2]
     by_unit = ops.transpose(kernel, [0, 2, 1])  # [K, units, inputs]

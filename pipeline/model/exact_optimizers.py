@@ -45,3 +45,6 @@ class Adagrad(keras.optimizers.Adagrad):
         self.assign_add(accumulator, ops.square(gradient))
         denominator = exact.sqrt(ops.add(accumulator, self.epsilon))
         self.assign_sub(variable, ops.divide(ops.multiply(lr, gradient), denominator))
+
+
+EXACT: dict[str, type[keras.optimizers.Optimizer]] = {"RMSprop": RMSprop, "Adagrad": Adagrad}  # by Keras class name

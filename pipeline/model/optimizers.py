@@ -40,10 +40,10 @@ class OptimizerSpec:
     def build(self, hyperparameters: Mapping[str, float]) -> keras.optimizers.Optimizer:
         import keras
 
-        from pipeline.model import exact_optimizers
+        from pipeline.model.exact_optimizers import EXACT
 
         self.check(hyperparameters)
-        cls = getattr(exact_optimizers, self.keras_class, None) or getattr(keras.optimizers, self.keras_class)
+        cls = EXACT.get(self.keras_class) or getattr(keras.optimizers, self.keras_class)
         return cls(**self.fixed, **hyperparameters)
 
 

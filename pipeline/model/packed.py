@@ -31,7 +31,8 @@ class PackedDense(keras.layers.Layer):
         self.bias = self.add_weight(shape=(models, 1, units), initializer="zeros", name="bias") if use_bias else None
 
     def call(self, x):
-        y = exact.matmul(x, self.kernel)  # not ops.matmul: see pipeline.model.exact
+        # a tensor, not the variable (custom gradients refuse variables eagerly); see pipeline.model.exact
+        y = exact.matmul(x, ops.copy(self.kernel))
         return y if self.bias is None else y + self.bias
 
 

@@ -1,7 +1,8 @@
 """The md5 of every numeric primitive the training and scoring use, computed on this machine.
 
-Run ``python -m tests.training.fingerprint`` (JSON on stdout), or with ``--write`` to replace
-the committed reference ``tests/training/numerics_reference.json``. The numerics tests compare a
+Run ``python -m tests.training.fingerprint`` (JSON on stdout; ``--only=products,inference``
+for some parts), or with ``--write`` to replace the committed reference
+``tests/training/numerics_reference.json``. The numerics tests compare a
 fresh process's fingerprint with that reference and name the primitives that differ, so a
 machine that computes differently says where: XLA's products, its elementwise functions, an
 optimizer's update, the inference pass, NumPy, or only the whole training.
@@ -24,12 +25,15 @@ ACTIVATIONS = ("relu", "elu", "selu", "tanh", "gelu", "swish", "sigmoid")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam")
 # [K, rows, inputs, units]: the first layer's batch product, a wide layer at batch 256, a validation pass
 PRODUCT_SHAPES = ((2, 32, 45, 16), (2, 256, 45, 128), (2, 1409, 45, 64), (5, 64, 128, 100))
+PARTS = ("products", "elementwise", "optimizers", "inference", "numpy", "golden")
 
 
 def md5(*arrays: object) -> str:
+    """Of each array's bytes in its own precision (float32 or float64), little-endian."""
     digest = hashlib.md5()
     for array in arrays:
-        digest.update(np.ascontiguousarray(np.asarray(array), dtype="<f4").tobytes())
+        values = np.asarray(array)
+        digest.update(np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<")).tobytes())
     return digest.hexdigest()[:12]
 
 
@@ -144,15 +148,22 @@ def inference(rng: np.random.Generator) -> dict[str, str]:
     return {"xla/inference_ensemble": md5(prediction.seeds, prediction.mean), "xla/calibration": md5(platt, isotonic)}
 
 
-def fingerprint() -> dict[str, object]:
+def fingerprint(parts: tuple[str, ...] = PARTS) -> dict[str, object]:
+    """``parts``: which of ``PARTS`` to take (the cross-processor test takes the products and the
+    inference pass under qemu, where the whole fingerprint would take minutes)."""
     import tensorflow as tf
 
     from tests.training.golden_training import numpy_md5, weights_md5
 
-    rng = np.random.default_rng(0)
-    results = {**products(rng), **elementwise(rng), **optimizers(), **inference(rng)}
-    results["numpy/openblas_scikit_learn"] = numpy_md5()[:12]
-    results["project/golden_training_weights"] = weights_md5()[:12]
+    takers = {
+        "products": lambda: products(np.random.default_rng(0)),
+        "elementwise": lambda: elementwise(np.random.default_rng(1)),
+        "optimizers": optimizers,
+        "inference": lambda: inference(np.random.default_rng(2)),
+        "numpy": lambda: {"numpy/openblas_scikit_learn": numpy_md5()[:12]},
+        "golden": lambda: {"project/golden_training_weights": weights_md5()[:12]},
+    }
+    results = {key: value for part in parts for key, value in takers[part]().items()}
     return {"machine": machine(), "tensorflow": tf.__version__, "numpy": np.__version__, "results": results}
 
 
@@ -161,7 +172,8 @@ def differences(found: dict[str, str], reference: dict[str, str]) -> list[str]:
 
 
 if __name__ == "__main__":
-    taken = fingerprint()
+    only = [a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--only=")]
+    taken = fingerprint(tuple(only[0].split(",")) if only else PARTS)
     if "--write" in sys.argv:
         REFERENCE.write_text(json.dumps(taken, indent=1) + "\n")
     print(json.dumps(taken, indent=1))
