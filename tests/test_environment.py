@@ -82,3 +82,9 @@ def test_xdist_workers_compute_pinned_even_when_numpy_loads_first() -> None:
     unpinned = _in_an_xdist_worker("-o", "addopts=--strict-markers", "--noconftest", "-p", "numpy")
     assert unpinned.returncode == 1, unpinned.stdout + unpinned.stderr
     assert "1 failed" in unpinned.stdout
+
+
+def test_ci_runs_the_readme_s_test_command_word_for_word() -> None:
+    readme = (REPO / "README.md").read_text()
+    [command] = [line for line in readme.splitlines() if line.startswith("bash scripts/setup.sh") and "pytest" in line]
+    assert command in (REPO / ".ci" / "run").read_text().splitlines()

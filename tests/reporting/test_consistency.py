@@ -67,3 +67,29 @@ def test_the_summary_states_the_champion_as_the_before_after_table_does() -> Non
         pytest.skip("the committed report predates the before/after summary (re-rendered by the lead)")
     tampered = text.replace(pair.group(0), f"recall {pair.group(1)} → 0.999", 1)
     assert any("recall" in p for p in CHECKS["stated_twice_agree"](tampered))
+
+
+README = REPO / "README.md"
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def readme_answer_numbers(readme: str) -> list[str]:
+    """The numbers the README's answer block states (between its answer markers)."""
+    block = readme.split("<!-- answer:", 1)[1].split("<!-- /answer -->", 1)[0]
+    block = block.split("-->", 1)[1]  # past the marker's own comment
+    return NUMBER.findall(re.sub(r"§ \d+(\.\d+)?", "", block))
+
+
+def numbers_missing_from(report: str, numbers: list[str]) -> list[str]:
+    return [n for n in numbers if not re.search(rf"(?<![\d.,]){re.escape(n)}(?![\d]|\.\d|,\d)", report)]
+
+
+def test_the_readme_s_answer_states_only_numbers_of_the_report() -> None:
+    numbers = readme_answer_numbers(README.read_text())
+    assert numbers, "the README's answer states no number"
+    assert numbers_missing_from(COMMITTED.read_text(), numbers) == []
+
+
+def test_a_readme_number_the_report_does_not_state_is_caught() -> None:
+    """The control: a figure typed into the answer that the report does not contain is named."""
+    assert numbers_missing_from("recall 0.529 to 0.786", ["0.529", "0.787", "0.78"]) == ["0.787", "0.78"]
