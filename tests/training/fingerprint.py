@@ -116,12 +116,10 @@ def optimizers() -> dict[str, str]:
     from pipeline.model.config import ModelConfig
     from pipeline.model.optimizers import REGISTRY
     from pipeline.model.packed import PackedNetwork
-    from pipeline.training.engine import Member, PackedTrainer
+    from pipeline.training.engine import PackedTrainer
+    from tests.training.golden_training import toy_member
 
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(300, 20)).astype("float32")
-    y = (x[:, 0] + rng.normal(size=300) > 0.5).astype("float32")
-    member = Member(x, y, x[:60], y[:60], None)
+    member = toy_member()
     config = ModelConfig(hidden_units=[24, 8], batch_norm=[True, False], dropout=[0.0, 0.2])
     out = {}
     for name in OPTIMIZERS:

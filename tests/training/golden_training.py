@@ -68,24 +68,33 @@ def numpy_md5() -> str:
     return digest.hexdigest()
 
 
+def toy_member():
+    """300 seeded rows of 20 features and a label, its first 60 as validation: the small data the
+    optimizer fingerprints and the RMSprop control train on."""
+    import numpy as np
+
+    from pipeline.training.engine import Member
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 20)).astype("float32")
+    y = (x[:, 0] + rng.normal(size=300) > 0.5).astype("float32")
+    return Member(x, y, x[:60], y[:60], None)
+
+
 def rmsprop_md5(stock: bool) -> str:
     """Two epochs of a batch-normalized network under RMSprop: Keras's own update (``stock``, whose
     ``g / sqrt(v)`` XLA computes with the CPU's approximate reciprocal square root) or the
     project's (``pipeline.model.exact_optimizers``)."""
     import keras
-    import numpy as np
 
     from pipeline.model import exact_optimizers
     from pipeline.model.config import ModelConfig
     from pipeline.model.packed import PackedNetwork
-    from pipeline.training.engine import Member, PackedTrainer
+    from pipeline.training.engine import PackedTrainer
 
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(300, 20)).astype("float32")
-    y = (x[:, 0] + rng.normal(size=300) > 0.5).astype("float32")
     network = PackedNetwork(20, ModelConfig(hidden_units=[24], batch_norm=[True]), [0])
     optimizer = (keras.optimizers.RMSprop if stock else exact_optimizers.RMSprop)(learning_rate=0.01)
-    PackedTrainer(network, optimizer).fit([Member(x, y, x[:60], y[:60], None)], epochs=2, batch_size=32)
+    PackedTrainer(network, optimizer).fit([toy_member()], epochs=2, batch_size=32)
     digest = hashlib.md5()
     for variable in network.variables:
         digest.update(variable.numpy().astype("<f4").tobytes())
