@@ -7,7 +7,7 @@ words the decision), so a claim appears only when its condition holds in this ru
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -131,15 +131,7 @@ class Summary:
         ba = self.before_after.champion_changes
         return [ba[k] for k in ("precision", "accuracy", "f1", "macro_f1") if ba[k].verdict == "worse"]
 
-    def gains(self) -> list[Change]:
-        ba = self.before_after.champion_changes
-        return [c for c in ba.values() if c.verdict == "better"]
-
 
 def worse_on_test(tests: Mapping[str, Mapping[str, float] | None], lower_better: bool) -> list[str]:
     """The challengers whose test difference from the baseline is measurably worse."""
     return [n for n, t in tests.items() if t and judge(t["low"], t["high"], lower_better) == "worse"]
-
-
-def step_named(steps: Sequence[Step], prefix: str) -> Step | None:
-    return next((s for s in steps if s.label.startswith(prefix)), None)
