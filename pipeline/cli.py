@@ -18,6 +18,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "prepare": ("pipeline.stages.prepare", "validate the raw CSV, split it, fit preprocessing"),
     "baseline": ("pipeline.stages.baseline", "train the existing, unoptimized network over several seeds"),
     "recipes": ("pipeline.stages.recipes", "train the briefs' own recipes over the baseline's seeds"),
+    "references": ("pipeline.stages.references", "tune the reference models on validation, like the networks"),
     "optimize": ("pipeline.stages.optimize", "tune each optimizer with equal budgets, then search the whole model"),
     "resample": (
         "pipeline.stages.resample",

@@ -52,6 +52,11 @@ class PathsConfig(Section):
         """The registry versions ``evaluate`` registered, which ``segment`` and ``campaign`` score with."""
         return self.reports / "evaluate" / "registry.json"
 
+    @property
+    def tuned_references(self) -> Path:
+        """The reference models' tuned hyperparameters, one ``<name>.json`` each (``references`` writes them)."""
+        return self.models / "references"
+
     def split(self, name: str) -> Path:
         return self.prepared / f"{name}.parquet"
 
@@ -147,6 +152,75 @@ class OptimizeConfig(Section):
     heartbeat_seconds: int = Field(gt=0)
     comparison: ComparisonConfig
     search: SearchConfig
+
+
+def _increasing(bounds: tuple[float, float]) -> tuple[float, float]:
+    low, high = bounds
+    if not low < high:
+        raise ValueError(f"a range needs low < high, got [{low}, {high}]")
+    return bounds
+
+
+def _positive(bounds: tuple[float, float]) -> tuple[float, float]:
+    if bounds[0] <= 0:
+        raise ValueError(f"a range searched on a log scale needs low > 0, got [{bounds[0]}, {bounds[1]}]")
+    return bounds
+
+
+Range = Annotated[tuple[float, float], AfterValidator(_increasing)]
+LogRange = Annotated[tuple[float, float], AfterValidator(_increasing), AfterValidator(_positive)]
+IntLogRange = Annotated[tuple[int, int], AfterValidator(_increasing), AfterValidator(_positive)]
+
+
+class ReferenceStudyConfig(Section):
+    """What every reference study has: its budget and its random trials before TPE models the space."""
+
+    trials: int = Field(gt=0)
+    startup_trials: int = Field(ge=0)
+
+
+class GradientBoostingSpace(ReferenceStudyConfig):
+    """scikit-learn's ``HistGradientBoostingClassifier``: every range but ``max_features`` on a log scale."""
+
+    learning_rate: LogRange
+    max_iter: IntLogRange  # boosting rounds, no early stopping: the trial's whole fit is on train
+    max_leaf_nodes: IntLogRange
+    min_samples_leaf: IntLogRange
+    l2_regularization: LogRange
+    max_features: Range  # share of the features each split considers
+
+    @field_validator("max_leaf_nodes")
+    @classmethod
+    def _a_tree_splits(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] < 2:
+            raise ValueError(f"a tree needs at least 2 leaves, got [{value[0]}, {value[1]}]")
+        return value
+
+    @field_validator("max_features")
+    @classmethod
+    def _a_share(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not (value[0] > 0 and value[1] <= 1):
+            raise ValueError(f"max_features is a share of the features, in (0, 1], got [{value[0]}, {value[1]}]")
+        return value
+
+
+class LogisticRegressionSpace(ReferenceStudyConfig):
+    """scikit-learn's ``LogisticRegression`` (liblinear): inverse regularization strength ``C`` on a log
+    scale, the penalty, and class weighting."""
+
+    C: LogRange  # scikit-learn's name
+    penalty: list[Literal["l1", "l2"]] = Field(min_length=1)
+    class_weight: list[Literal["none", "balanced"]] = Field(min_length=1)
+
+
+class ReferencesConfig(Section):
+    """The comparison's reference models, each tuned by its own Optuna study (seeded TPE) on the train
+    split and scored by validation log loss, the network studies' protocol."""
+
+    seed: int  # random_state of the models, in the trials and wherever a reference is refitted
+    sampler_seed: int
+    gradient_boosting: GradientBoostingSpace
+    logistic_regression: LogisticRegressionSpace
 
 
 class ThresholdConfig(Section):
@@ -290,6 +364,7 @@ class Params(Section):
     baseline: BaselineConfig
     recipes: RecipesConfig
     optimize: OptimizeConfig
+    references: ReferencesConfig
     resample: ResampleConfig
     evaluate: EvaluateConfig
     segment: SegmentConfig

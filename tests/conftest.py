@@ -54,6 +54,20 @@ def postgres_server() -> Iterator[str]:
         yield url
 
 
+# every stage of dvc.yaml, in an order that runs each after the stages it reads
+STAGES = (
+    "prepare",
+    "references",
+    "baseline",
+    "recipes",
+    "optimize",
+    "resample",
+    "evaluate",
+    "segment",
+    "campaign",
+    "report",
+)
+
 SMALL_BUDGETS = {
     "baseline": {"seeds": [0, 1], "candidate": {"training": {"epochs": 8}}},
     "optimize": {
@@ -66,6 +80,7 @@ SMALL_BUDGETS = {
         "comparison": {"optimizers": ["sgd", "adam"], "trials_per_optimizer": 3},
         "search": {"trials": 3, "units": [4, 16], "batch_sizes": [32, 64]},
     },
+    "references": {"gradient_boosting": {"trials": 3}, "logistic_regression": {"trials": 2}},
     "recipes": {
         name: {"training": {"epochs": 6, "early_stopping_patience": 3}}
         for name in ("brief-bn-dropout-adam", "brief-sgd", "brief-adam", "brief-rmsprop")
@@ -106,10 +121,21 @@ def new_project(root: Path, schema: DataSchema, changes: dict) -> Path:
 
 @pytest.fixture(scope="session")
 def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchema) -> Path:
-    """The stages (prepare to report) once on synthetic data with tiny budgets. ``baseline``, ``recipes``,
-    ``optimize`` and ``resample`` run while the test split is moved away, so a test split read before
-    ``evaluate`` fails."""
-    from pipeline.stages import baseline, campaign, evaluate, optimize, prepare, recipes, report, resample, segment
+    """The stages (prepare to report) once on synthetic data with tiny budgets. ``references``, ``baseline``,
+    ``recipes``, ``optimize`` and ``resample`` run while the test split is moved away, so a test split read
+    before ``evaluate`` fails."""
+    from pipeline.stages import (
+        baseline,
+        campaign,
+        evaluate,
+        optimize,
+        prepare,
+        recipes,
+        references,
+        report,
+        resample,
+        segment,
+    )
 
     root = new_project(tmp_path_factory.mktemp("pipeline") / "project", schema, SMALL_BUDGETS)
     with pytest.MonkeyPatch.context() as mp:
@@ -117,6 +143,7 @@ def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchem
         prepare.run(Params.load())
         test_split = root / "data" / "prepared" / "test.parquet"
         hidden = test_split.rename(root / "test.parquet.hidden")
+        references.run(Params.load())
         baseline.run(Params.load())
         recipes.run(Params.load())
         optimize.run(Params.load())

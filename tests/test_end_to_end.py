@@ -13,12 +13,12 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
+from tests.conftest import STAGES
 from tests.repo_copy import copy_repository, run
 from tests.reporting.registry_check import check_report
 
 pytestmark = [pytest.mark.e2e, pytest.mark.real_data, pytest.mark.slow]
 
-STAGES = ("prepare", "baseline", "recipes", "optimize", "resample", "evaluate", "segment", "campaign", "report")
 SMALL = {  # MLproject `main` parameters: the real pipeline at a small budget
     "trials_per_optimizer": "2",
     "search_trials": "3",

@@ -12,12 +12,11 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
-from tests.conftest import REPO, SMALL_BUDGETS, set_params, use_project
+from tests.conftest import REPO, SMALL_BUDGETS, STAGES, set_params, use_project
 from tests.other_churn import PARAMS, make_other_customers, set_dotted
 
 pytestmark = [pytest.mark.slow]
 
-STAGES = ("prepare", "baseline", "recipes", "optimize", "resample", "evaluate", "segment", "campaign", "report")
 CUSTOMERS = 800
 
 

@@ -94,7 +94,7 @@ def _finish(proc: subprocess.Popen, checkout: Path, name: str) -> str:
 
 
 def _run_pipeline(tracking_uri: str, main: Path, second: Path) -> TeamRun:
-    for stage in ("prepare", "baseline", "recipes"):
+    for stage in ("prepare", "references", "baseline", "recipes"):
         run([sys.executable, "-m", "pipeline", stage], main, MLFLOW_TRACKING_URI=tracking_uri)
     shutil.copytree(main / "data" / "prepared", second / "data" / "prepared")  # what `dvc pull` gives a machine
     params = Params.load()

@@ -102,7 +102,8 @@ def _decisions(
     for name, (seeds_val, seeds_test) in seed_probabilities.items():
         p_val, p_test = seeds_val.mean(axis=0), seeds_test.mean(axis=0)
         results[name] = compare.fit_decision(name, "ann", cfg, validation.y, p_val, p_test, contact_value)
-    for name, estimator in reference.fit_reference_models(train.x, train.y, cfg.reference_seed).items():
+    tuned = reference.load_tuned(params.paths.tuned_references)
+    for name, estimator in reference.fit_reference_models(train.x, train.y, tuned, params.references.seed).items():
         p_val, p_test = reference.probabilities(estimator, validation.x), reference.probabilities(estimator, test.x)
         results[name] = compare.fit_decision(name, "reference", cfg, validation.y, p_val, p_test, contact_value)
     return results

@@ -1,6 +1,6 @@
-"""``recipes``, ``optimize`` and ``resample`` give the same studies, metrics, reports and model files with
-one worker process as with two (``PIPELINE_WORKERS``): the numbers depend on neither the number of
-workers nor the order in which units finish."""
+"""``references``, ``recipes``, ``optimize`` and ``resample`` give the same studies, metrics, reports and
+model files with one worker process as with two (``PIPELINE_WORKERS``): the numbers depend on neither the
+number of workers nor the order in which units finish."""
 
 from __future__ import annotations
 
@@ -13,18 +13,26 @@ import pytest
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5
 from pipeline.data.schema import DataSchema
-from pipeline.stages import baseline, optimize, prepare, recipes, resample
+from pipeline.stages import baseline, optimize, prepare, recipes, references, resample
 from pipeline.tuning import studies
 from tests.conftest import SMALL_BUDGETS, new_project, use_project
 
 pytestmark = pytest.mark.slow
-OUTPUTS = ("metrics", "reports/optimize", "reports/resample", "plots/optimize", "plots/resample", "models")
+OUTPUTS = (
+    "metrics",
+    "reports/references",
+    "reports/optimize",
+    "reports/resample",
+    "plots/optimize",
+    "plots/resample",
+    "models",
+)
 
 
 def _run(root: Path, workers: int, monkeypatch: pytest.MonkeyPatch) -> Params:
     use_project(root, monkeypatch)
     monkeypatch.setenv("PIPELINE_WORKERS", str(workers))
-    for stage in (prepare, baseline, recipes, optimize, resample):
+    for stage in (prepare, references, baseline, recipes, optimize, resample):
         stage.run(Params.load())
     return Params.load()
 
@@ -68,6 +76,13 @@ def test_one_and_two_workers_give_the_same_studies_metrics_and_models(
     assert trials_two == trials_serial
     keras_files = [path for path in files_serial if path.endswith(".keras")]
     assert len(keras_files) == 2 * (1 + 4 + 3)  # 2 seeds of the baseline, 4 recipes, 2 optimizers and the search
-    expected = ("metrics/recipes.json", "metrics/optimize.json", "metrics/resample.json", "reports/resample/folds.csv")
+    expected = (
+        "metrics/references.json",
+        "models/references/gradient_boosting.json",
+        "metrics/recipes.json",
+        "metrics/optimize.json",
+        "metrics/resample.json",
+        "reports/resample/folds.csv",
+    )
     assert set(expected) <= set(files_serial)
     assert files_two == files_serial

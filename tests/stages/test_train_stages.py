@@ -32,15 +32,15 @@ def _runs(root: Path) -> list:
 
 def test_the_test_split_is_not_a_dependency_of_training_stages() -> None:
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
-    for name in ("baseline", "recipes", "optimize", "resample"):
+    for name in ("references", "baseline", "recipes", "optimize", "resample"):
         assert not any("test.parquet" in dep for dep in stages[name]["deps"])
     assert any("test.parquet" in out for out in stages["prepare"]["outs"])
 
 
 def test_training_stages_ran_without_the_test_split(in_pipeline_project: Path) -> None:
-    # the fixture hid the test split while baseline, recipes, optimize and resample ran, and checked it
+    # the fixture hid the test split while references, baseline, recipes, optimize and resample ran, and checked it
     # stayed hidden
-    for stage in ("baseline", "recipes", "optimize", "resample"):
+    for stage in ("references", "baseline", "recipes", "optimize", "resample"):
         assert (in_pipeline_project / "metrics" / f"{stage}.json").exists(), stage
     params = Params.load()
     schema = DataSchema.from_yaml(params.paths.schema_file)
