@@ -249,17 +249,22 @@ class EvaluateConfig(Section):
     calibration_folds: int = Field(ge=2)
     bootstrap: BootstrapConfig
     ece_bins: int = Field(gt=1)
-    reference_seed: int
     error_analysis: ErrorAnalysisConfig
 
 
 class GateConfig(Section):
-    """The champion leaves the baseline's configuration only for a challenger whose improvement in
-    ``criterion`` (mean over the resampling folds) is significant at ``alpha`` after Holm's
-    adjustment; among those not significantly worse than the best, the cheapest to train wins."""
+    """Gate v2 (``pipeline.evaluation.gate``): the champion leaves the baseline's configuration for a
+    challenger significantly better in ``criterion`` (one-sided, Holm over the challengers that can be
+    champion, at ``alpha``), or, when none is, for one practically equivalent (posterior probability of
+    a difference within ``rope`` at least ``equivalence_probability``) and materially cheaper to train
+    (at most ``cheaper`` times the baseline's parameter updates). The cheapest of the tied wins."""
 
     criterion: Literal["log_loss", "brier", "roc_auc", "pr_auc"]
     alpha: float = Field(gt=0, lt=1)
+    rope: float = Field(gt=0)  # region of practical equivalence, in units of the criterion
+    equivalence_probability: float = Field(gt=0.5, lt=1)
+    cheaper: float = Field(gt=0, lt=1)
+    power: float = Field(gt=0, lt=1)  # of the minimal detectable difference the report states
 
     @property
     def lower_is_better(self) -> bool:
@@ -267,12 +272,13 @@ class GateConfig(Section):
 
 
 class ResampleConfig(Section):
-    """The final comparison: every candidate refit on ``repeats`` x ``folds`` stratified folds of the
-    development data (train + validation, never test)."""
+    """The final comparison: every candidate refit, as the seed ensemble that would be served, on
+    ``repeats`` x ``folds`` stratified folds of the development data (train + validation, never test)."""
 
     repeats: int = Field(gt=0)
     folds: int = Field(ge=2)
-    seed: int  # fold assignment and inner slices; fold i trains its networks with seed i
+    seed: int  # fold assignment and inner slices
+    seeds_per_fold: int = Field(gt=0)  # ensemble members per fold; fold i, member k trains with seed 100 i + k
     tune_fraction: float = Field(gt=0, lt=1)  # inner slice of a fold's training part: early stopping, decision
     confidence: float = Field(gt=0, lt=1)
     gate: GateConfig

@@ -43,8 +43,18 @@ def fit(kind: Kind, y: np.ndarray, p: np.ndarray) -> Calibrator:
         logit = np.log(p / (1 - p))[:, None]
         model = LogisticRegression(C=1e6).fit(logit, y)
         return Calibrator("platt", (float(model.coef_[0, 0]), float(model.intercept_[0])))
-    iso = IsotonicRegression(y_min=EPSILON, y_max=1 - EPSILON, out_of_bounds="clip").fit(p, y)
+    low, high = _succession_bounds(y, IsotonicRegression(out_of_bounds="clip").fit(p, y).predict(p))
+    iso = IsotonicRegression(y_min=low, y_max=high, out_of_bounds="clip").fit(p, y)
     return Calibrator("isotonic", (*map(float, iso.X_thresholds_), *map(float, iso.y_thresholds_)))
+
+
+def _succession_bounds(y: np.ndarray, fitted: np.ndarray) -> tuple[float, float]:
+    """Bounds for an isotonic fit: its two end blocks at Laplace's rule of succession. Where k of n
+    customers churned, the next churns with probability (k + 1)/(n + 2): never 0 where none did, never
+    1 where all did. Without the bounds a churner scored in an all-stayer block costs -log(1e-7) = 16
+    nats of log loss, which on one resampling fold moved a network's held-out log loss by 0.04."""
+    low, high = fitted == fitted.min(), fitted == fitted.max()
+    return float((y[low].sum() + 1) / (low.sum() + 2)), float((y[high].sum() + 1) / (high.sum() + 2))
 
 
 def cross_fitted_log_loss(kind: Kind, y: np.ndarray, p: np.ndarray, folds: int, seed: int) -> float:

@@ -1,10 +1,14 @@
-"""Comparing models over R repeats x K folds of resampling, and the gate that picks a champion.
+"""Comparing models over R repeats x K folds of resampling: the corrected t-test, the correlated
+Bayesian t-test, the minimal detectable difference and Holm's adjustment.
 
 Fold scores of two models trained on overlapping rows are not independent, so the naive paired
 t-test on the R*K fold differences is far too confident (Dietterich, 1998). Nadeau & Bengio (2003)
 correct the variance of the mean difference for that overlap; Bouckaert & Frank (2004) recommend
 the corrected test over repeated cross-validation. Several challengers are tested against one
-reference, so their p-values are adjusted with Holm's (1979) step-down procedure.
+reference, so their p-values are adjusted with Holm's (1979) step-down procedure. The correlated
+Bayesian t-test (Corani & Benavoli, 2015; Benavoli et al., 2017) uses the same correction for its
+posterior and answers what a p-value cannot: how probable it is that two models are practically
+equivalent, i.e. differ by less than a region of practical equivalence (ROPE).
 
 Pure numbers in, numbers out: no files, no MLflow.
 """
@@ -12,7 +16,7 @@ Pure numbers in, numbers out: no files, no MLflow.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,7 +32,16 @@ class Comparison:
     high: float
     t: float
     p: float  # two-sided
-    p_holm: float = math.nan  # filled by holm() (see holm_adjusted)
+    p_holm: float = math.nan  # filled by holm_adjusted(), from ``p`` or from the one-sided p it is given
+    se: float = math.nan  # corrected standard error of the mean difference
+    df: int = 0  # degrees of freedom, n - 1
+
+    def p_improves(self, lower_is_better: bool) -> float:
+        """One-sided p for "the model is better than the reference" (a negative difference when lower is
+        better): the t distribution's tail below t (or above it). 1 when every difference is zero."""
+        if math.isnan(self.t):
+            return 1.0
+        return float(stats.t.cdf(self.t, self.df) if lower_is_better else stats.t.sf(self.t, self.df))
 
 
 def corrected_t_test(differences: np.ndarray, train_size: int, test_size: int, confidence: float = 0.95) -> Comparison:
@@ -52,18 +65,74 @@ def corrected_t_test(differences: np.ndarray, train_size: int, test_size: int, c
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
 
+    df = n - 1
     if np.all(d == d[0]):  # zero variance: decided without dividing by zero
         mean = float(d[0])
         t = math.nan if mean == 0 else math.copysign(math.inf, mean)
-        return Comparison(mean=mean, low=mean, high=mean, t=t, p=1.0 if mean == 0 else 0.0)
+        return Comparison(mean=mean, low=mean, high=mean, t=t, p=1.0 if mean == 0 else 0.0, se=0.0, df=df)
 
     mean = float(d.mean())
-    se = math.sqrt((1 / n + test_size / train_size) * float(d.var(ddof=1)))
-    df = n - 1
+    se = math.sqrt(correction(n, train_size, test_size) * float(d.var(ddof=1)))
     t = mean / se
     p = float(2 * stats.t.sf(abs(t), df))
     half = float(stats.t.ppf((1 + confidence) / 2, df)) * se
-    return Comparison(mean=mean, low=mean - half, high=mean + half, t=t, p=p)
+    return Comparison(mean=mean, low=mean - half, high=mean + half, t=t, p=p, se=se, df=df)
+
+
+def correction(n: int, train_size: int, test_size: int) -> float:
+    """Nadeau & Bengio's factor: the variance of the mean of n fold differences is this times s^2."""
+    return 1 / n + test_size / train_size
+
+
+def minimal_detectable_difference(
+    sd: float, n: int, train_size: int, test_size: int, alpha: float, power: float, tests: int = 1
+) -> float:
+    """The smallest true mean difference a one-sided corrected t-test at level ``alpha / tests`` (Holm's
+    first step over ``tests`` comparisons) detects with probability ``power``, for fold differences
+    with standard deviation ``sd``:
+
+        MDD = (t_{n-1, 1 - alpha/tests} + t_{n-1, power}) * sqrt((1/n + test_size/train_size) * sd^2)
+    """
+    if n < 2 or sd < 0 or not (0 < alpha < 1 and 0 < power < 1 and tests >= 1):
+        raise ValueError(f"minimal_detectable_difference: invalid n={n}, sd={sd}, alpha={alpha}, power={power}")
+    quantiles = stats.t.ppf(1 - alpha / tests, n - 1) + stats.t.ppf(power, n - 1)
+    return float(quantiles * math.sqrt(correction(n, train_size, test_size)) * sd)
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """Posterior probabilities that a model is better than, practically equivalent to (within
+    ``rope``), or worse than the reference; they sum to 1."""
+
+    better: float
+    equivalent: float
+    worse: float
+    rope: float
+
+
+def correlated_bayesian_t_test(
+    differences: np.ndarray, train_size: int, test_size: int, rope: float, lower_is_better: bool
+) -> Posterior:
+    """Corani & Benavoli's (2015) correlated Bayesian t-test on fold differences (model minus reference).
+
+    With a flat prior, the posterior of the mean difference is Student t with n - 1 degrees of freedom,
+    location the sample mean and scale sqrt((1/n + rho/(1 - rho)) s^2), rho = test/(train + test) the
+    correlation between folds (so rho/(1 - rho) = test_size/train_size, Nadeau & Bengio's term).
+    P(left) = F(-rope), P(rope) = F(rope) - F(-rope), P(right) = 1 - F(rope). With zero variance the
+    posterior is a point mass at the mean. "Better" is left when lower is better, else right.
+    """
+    d = np.asarray(differences, dtype="float64").ravel()
+    if len(d) < 2 or rope < 0 or np.isnan(d).any():
+        raise ValueError(f"correlated_bayesian_t_test needs >= 2 fold differences without NaN and rope >= 0 ({rope})")
+    mean, variance = float(d.mean()), float(d.var(ddof=1))
+    if variance == 0:
+        left, right = float(mean < -rope), float(mean > rope)
+    else:
+        scale = math.sqrt(correction(len(d), train_size, test_size) * variance)
+        posterior = stats.t(len(d) - 1, loc=mean, scale=scale)
+        left, right = float(posterior.cdf(-rope)), float(posterior.sf(rope))
+    better, worse = (left, right) if lower_is_better else (right, left)
+    return Posterior(better=better, equivalent=max(0.0, 1.0 - left - right), worse=worse, rope=rope)
 
 
 def holm(p_values: Mapping[str, float]) -> dict[str, float]:
@@ -85,99 +154,10 @@ def holm(p_values: Mapping[str, float]) -> dict[str, float]:
     return result
 
 
-def holm_adjusted(comparisons: Mapping[str, Comparison]) -> dict[str, Comparison]:
-    """The same comparisons with ``p_holm`` filled, adjusted over the whole family given."""
-    adjusted = holm({name: c.p for name, c in comparisons.items()})
+def holm_adjusted(
+    comparisons: Mapping[str, Comparison], p_values: Mapping[str, float] | None = None
+) -> dict[str, Comparison]:
+    """The same comparisons with ``p_holm`` filled, adjusted over the whole family given: from their
+    two-sided p, or from ``p_values`` (e.g. one-sided) when given."""
+    adjusted = holm(p_values if p_values is not None else {name: c.p for name, c in comparisons.items()})
     return {name: replace(c, p_holm=adjusted[name]) for name, c in comparisons.items()}
-
-
-@dataclass(frozen=True)
-class Standing:
-    name: str
-    mean: float  # mean criterion over folds (e.g. log loss)
-    vs_reference: Comparison  # candidate minus reference (the baseline), Holm-adjusted p filled
-    cost: float  # e.g. parameter updates to the best epoch; lower is cheaper
-
-
-@dataclass(frozen=True)
-class GateDecision:
-    champion: str
-    reason: str  # one plain-English sentence a report can print
-    qualified: list[str]  # challengers whose improvement over the reference is significant after Holm
-    tied_with_best: list[str]  # qualified candidates not significantly worse than the best one
-
-
-def gate(
-    reference: str,
-    standings: Mapping[str, Standing],
-    versus_best: Callable[[str, str], Comparison],
-    alpha: float,
-    lower_is_better: bool,
-) -> GateDecision:
-    """Keep the reference unless a challenger beats it significantly; then prefer the cheapest
-    of the candidates that are not significantly worse than the best one.
-
-    A challenger qualifies when its difference from the reference is in the improving direction
-    and its Holm-adjusted p < alpha. The best is the qualified candidate with the best mean;
-    ``versus_best(name, best)`` (candidate minus best, unadjusted two-sided p) decides which
-    others are tied with it (p >= alpha). The champion is the cheapest of those (ties broken by
-    the better mean, then the name). ``standings`` may contain the reference; it is skipped.
-    """
-    sign = 1.0 if lower_is_better else -1.0  # sign * value: lower is better
-
-    challengers = {name: s for name, s in standings.items() if name != reference}
-    unfilled = [name for name, s in challengers.items() if math.isnan(s.vs_reference.p_holm)]
-    if unfilled:
-        raise ValueError(f"Holm-adjusted p-values are missing for {unfilled}; fill them with holm_adjusted()")
-    if not challengers:
-        return GateDecision(reference, f"{reference} stays champion: there is no challenger.", [], [])
-
-    def improves(s: Standing) -> bool:
-        return sign * s.vs_reference.mean < 0
-
-    qualified = sorted(name for name, s in challengers.items() if improves(s) and s.vs_reference.p_holm < alpha)
-    if not qualified:
-        improving = [s for s in challengers.values() if improves(s)]
-        if improving:  # closest to qualifying: the lowest adjusted p, then (Holm caps many at 1) the lowest raw p
-            closest = min(improving, key=lambda s: (s.vs_reference.p_holm, s.vs_reference.p, s.name))
-            c = closest.vs_reference
-            detail = f"closest: {closest.name}, mean difference {c.mean:+.4g}, adjusted p = {c.p_holm:.3g} >= {alpha:g}"
-        else:  # none improves: the least bad mean difference
-            closest = min(challengers.values(), key=lambda s: (sign * s.vs_reference.mean, s.name))
-            mean = closest.vs_reference.mean
-            detail = f"none improves on it on average; closest: {closest.name}, mean difference {mean:+.4g}"
-        reason = (
-            f"{reference} stays champion: no challenger's improvement over it is significant after "
-            f"Holm's adjustment ({detail})."
-        )
-        return GateDecision(reference, reason, [], [])
-
-    best = min(qualified, key=lambda name: (sign * challengers[name].mean, name))
-    versus = {name: versus_best(name, best) for name in qualified if name != best}
-    for name, c in versus.items():
-        if math.isnan(c.p):
-            raise ValueError(f"comparison of {name} with {best} has no p-value")
-    tied = [name for name in qualified if name == best or versus[name].p >= alpha]
-    champion = min(tied, key=lambda name: (challengers[name].cost, sign * challengers[name].mean, name))
-
-    significant = f"whose improvement over {reference} is significant after Holm's adjustment"
-    n = len(qualified)
-    if n == 1:
-        p_holm = challengers[best].vs_reference.p_holm
-        reason = f"{best} is champion: it is the only challenger {significant} (adjusted p = {p_holm:.3g} < {alpha:g})."
-    elif champion == best:
-        others = [name for name in tied if name != best]
-        why = (
-            f"none of those not significantly worse than it ({', '.join(others)}) is cheaper"
-            if others
-            else "every other one is significantly worse than it"
-        )
-        reason = f"{best} is champion: it has the best mean of the {n} challengers {significant}, and {why}."
-    else:
-        reason = (
-            f"{champion} is champion: {best} has the best mean of the {n} challengers {significant}, "
-            f"but {champion} is not significantly worse than it (p = {versus[champion].p:.3g} >= {alpha:g}) "
-            f"and is the cheapest of those that are not (cost {challengers[champion].cost:g} "
-            f"against {challengers[best].cost:g})."
-        )
-    return GateDecision(champion, reason, qualified, tied)

@@ -6,8 +6,9 @@ noise") are computed here from those numbers, so the text changes when the resul
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,7 @@ def _tables(params: Params, evidence: Evidence) -> dict[str, tables.Table]:
         tables.provenance(evidence),
         tables.gate(evidence),
         tables.resampled(evidence),
+        tables.resampled_verdicts(evidence),
         tables.recipes(evidence),
         tables.recipes_vs_tuned(evidence),
         tables.confirmation(evidence),
@@ -148,61 +150,85 @@ def _sign(low: float, high: float, lower_is_better: bool) -> int:
 def resampled_facts(evidence: Evidence) -> dict:
     """The answer the gate gave on resampled development data, and what the test split says of it."""
     r = evidence.resampled
-    key, alpha, lower = r["gate"]["criterion"], r["gate"]["alpha"], r["gate"]["lower_is_better"]
-    models = r["models"]
-    champion = r["champion"]
+    g, models, champion = r["gate"], r["models"], r["champion"]
+    key, alpha, lower = g["criterion"], g["alpha"], g["lower_is_better"]
     challengers = [n for n in tables.resampled_order(evidence) if n != tables.BASELINE]
     networks = [n for n in challengers if models[n]["kind"] == "ann"]
     references = [n for n in challengers if models[n]["kind"] != "ann"]
+    verdicts = {n: tables.verdict(evidence, n) for n in challengers}
 
     def versus(name: str) -> dict:
         c = models[name]["vs_baseline"][key]
-        significant = c["p_holm"] < alpha
-        return c | {"sign": _sign(c["low"], c["high"], lower) if significant else 0, "significant": significant}
+        significant = verdicts[name].startswith("significantly better")
+        return c | {"sign": 1 if significant else -1 if verdicts[name].startswith("worse") else 0,
+                    "p_gate": tables.gate_p(c), "significant": significant}  # fmt: skip
 
     def on_test(name: str) -> dict | None:
         run = evidence.model_runs.get(name)
         if run is None or f"diff_{key}" not in run.data.metrics:
             return None
         value, low, high = read_interval(run.data.metrics, "diff", key)
-        return {"value": value, "low": low, "high": high, "sign": _sign(low, high, lower)}
+        within = -g["rope"] < low and high < g["rope"]
+        return {"value": value, "low": low, "high": high, "sign": _sign(low, high, lower), "within_rope": within}
 
-    blend = None
-    if tables.BLEND in models:
-        rival = "gradient_boosting" if "gradient_boosting" in models else None
-        blend = {
-            "name": tables.BLEND,
-            "mean": models[tables.BLEND]["mean"][key],
-            "versus": versus(tables.BLEND),
-            "champion": _pair(evidence, tables.BLEND, champion, key, lower) if champion != tables.BASELINE else None,
-            "trees": _pair(evidence, tables.BLEND, rival, key, lower) if rival else None,
-            "trees_mean": models[rival]["mean"][key] if rival else None,
-        }
     return {
         "criterion": key,
         "label": label(key).lower(),
         "lower_is_better": lower,
         "alpha": alpha,
+        "gate": g,
         "design": r["design"],
+        "detectable": r["detectable"],
+        "rope_money": r["rope_in_money"],
         "n_folds": r["design"]["repeats"] * r["design"]["folds"],
+        "nb_factor": 1 / (r["design"]["repeats"] * r["design"]["folds"])
+        + r["design"]["held_rows"] / r["design"]["training_rows"],
         "champion": champion,
+        "route": r["route"],
         "reason": r["reason"],
         "qualified": r["qualified"],
-        "family": len(challengers),
+        "equivalent_and_cheaper": r["equivalent_and_cheaper"],
+        "family": len(networks),
         "metrics": len(RESAMPLED),
         "networks": networks,
         "references": references,
         "mean": {n: m["mean"][key] for n, m in models.items()},
+        "value": {n: 1000 * m["value"] for n, m in models.items()},
+        "posterior": {n: models[n]["posterior"] for n in challengers},
+        "verdict": verdicts,
         "versus": {n: versus(n) for n in challengers},
         "better": [n for n in networks if versus(n)["sign"] > 0],
+        "equivalent": [n for n in networks if verdicts[n].startswith("practically equivalent")],
         "worse": [n for n in networks if versus(n)["sign"] < 0],
         "references_better": [n for n in references if versus(n)["sign"] > 0],
         "cost": {n: m["cost"] for n, m in models.items()},
-        "blend": blend,
+        "half_width": _half_width(models, networks, key),
+        "blend": _blend_facts(evidence, versus, key, lower),
         "test": {n: on_test(n) for n in challengers},
         "test_value": {n: run.data.metrics[f"test_{key}"] for n, run in evidence.model_runs.items()},
         "test_better": [n for n in networks if (t := on_test(n)) and t["sign"] > 0],
         "test_worse": [n for n in networks if (t := on_test(n)) and t["sign"] < 0],
+    }
+
+
+def _half_width(models: dict, networks: list[str], key: str) -> float:
+    """Mean half-width of the networks' 95 % corrected intervals on their difference from the baseline."""
+    widths = [(models[n]["vs_baseline"][key]["high"] - models[n]["vs_baseline"][key]["low"]) / 2 for n in networks]
+    return sum(widths) / len(widths) if widths else math.nan
+
+
+def _blend_facts(evidence: Evidence, versus: Callable[[str], dict], key: str, lower: bool) -> dict | None:
+    models, champion = evidence.resampled["models"], evidence.resampled["champion"]
+    if tables.BLEND not in models:
+        return None
+    rival = "gradient_boosting" if "gradient_boosting" in models else None
+    return {
+        "name": tables.BLEND,
+        "mean": models[tables.BLEND]["mean"][key],
+        "versus": versus(tables.BLEND),
+        "champion": _pair(evidence, tables.BLEND, champion, key, lower) if champion != tables.BASELINE else None,
+        "trees": _pair(evidence, tables.BLEND, rival, key, lower) if rival else None,
+        "trees_mean": models[rival]["mean"][key] if rival else None,
     }
 
 
@@ -214,9 +240,10 @@ def _pair(evidence: Evidence, model: str, other: str, key: str, lower: bool) -> 
 def recipe_facts(evidence: Evidence) -> list[dict]:
     """Per recipe: its standing against the baseline, and what tuning its counterpart added."""
     r = evidence.resampled
-    key, lower, alpha = r["gate"]["criterion"], r["gate"]["lower_is_better"], r["gate"]["alpha"]
+    key, lower = r["gate"]["criterion"], r["gate"]["lower_is_better"]
     out = []
     for name in evidence.recipes:
+        verdict = tables.verdict(evidence, name)
         c = r["models"][name]["vs_baseline"][key]
         other = tables.counterpart(evidence, name)
         params, base = evidence.recipes[name].run.data.params, evidence.baseline_run.data.params
@@ -227,7 +254,7 @@ def recipe_facts(evidence: Evidence) -> list[dict]:
                 "name": name,
                 "mean": r["models"][name]["mean"][key],
                 "versus": c,
-                "sign": _sign(c["low"], c["high"], lower) if c["p_holm"] < alpha else 0,
+                "verdict": verdict.removesuffix(" (champion)"),
                 "counterpart": other,
                 "counterpart_mean": r["models"][other]["mean"][key] if other else None,
                 "added": _pair(evidence, other, name, key, lower) if other else None,

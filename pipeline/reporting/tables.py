@@ -507,7 +507,7 @@ def campaign_sensitivity(evidence: Evidence) -> Table:
 # ---- the resampled comparison (the resample run's comparison.json and folds.csv) ---------------
 BASELINE = "baseline"
 EXISTING_RULE = "existing model's probability"  # the campaign stage's rule that ranks by the baseline
-BLEND = "blend_baseline_gb"  # the resample stage's blend: mean of the Platt-calibrated baseline and gradient boosting
+BLEND = "blend_baseline_gb"  # the resample stage's blend: mean of the Platt-calibrated baseline and tuned boosting
 
 
 def p_value(p: float) -> str:
@@ -539,61 +539,108 @@ def resampled_order(evidence: Evidence) -> list[str]:
     return [BASELINE, *ranked("ann"), *ranked("reference")]
 
 
-def standing(evidence: Evidence, name: str) -> str:
-    """Whether a model passed the gate's first test (a significant improvement on the baseline)."""
-    if name == BASELINE:
-        return "the reference point"
-    if evidence.resampled["models"][name]["kind"] != "ann":
-        return "reference: cannot be champion"
-    return "yes" if name in evidence.resampled["qualified"] else "no"
+def gate_p(versus: dict) -> float:
+    """The p-value a model's comparison with the baseline is judged by: for a network, one-sided and
+    Holm-adjusted over the challengers that can be champion; for a reference (never in a family),
+    the single two-sided p."""
+    return versus["p"] if versus["p_holm"] is None or math.isnan(versus["p_holm"]) else versus["p_holm"]
+
+
+def verdict(evidence: Evidence, name: str) -> str:
+    """What the comparison with the baseline says of a model, by the gate's rules: significantly
+    better (the gate's p below alpha, improving), else practically equivalent, worse or undecided by
+    the posterior probabilities (at the gate's equivalence probability)."""
+    r, model = evidence.resampled, evidence.resampled["models"][name]
+    g, versus, posterior = r["gate"], model["vs_baseline"][criterion(evidence)], model["posterior"]
+    sign = 1.0 if g["lower_is_better"] else -1.0
+    if sign * versus["mean"] < 0 and gate_p(versus) < g["alpha"]:
+        found = "significantly better"
+    elif posterior["equivalent"] >= g["equivalence_probability"]:
+        found = "practically equivalent"
+        if model["kind"] == "ann":
+            cheap = name in r["equivalent_and_cheaper"]
+            found += ", materially cheaper" if cheap else ", not materially cheaper"
+    elif posterior["worse"] >= g["equivalence_probability"]:
+        found = "worse"
+    else:
+        found = "undecided"
+    return found + (" (champion)" if name == r["champion"] else "")
+
+
+def _mean_cells(evidence: Evidence) -> list[Column[str]]:
+    models = evidence.resampled["models"]
+    return [Column(label(m), lambda n, m=m: num(models[n]["mean"][m], 4)) for m in RESAMPLED]
 
 
 def resampled(evidence: Evidence) -> Table:
-    """Every model on the resampling folds: its mean metrics, its difference from the baseline in
-    the gate's criterion (corrected resampled t interval, Holm-adjusted p), its cost and standing."""
-    models, key = evidence.resampled["models"], criterion(evidence)
-    rows = []
-    for name in resampled_order(evidence):
-        model = models[name]
-        versus = model["vs_baseline"].get(key)
-        rows.append(
-            [
-                model_label(evidence, name),
-                "network" if model["kind"] == "ann" else "reference",
-                *(num(model["mean"][m], 4) for m in RESAMPLED),
-                "n/a" if versus is None else signed_interval(versus["mean"], versus["low"], versus["high"]),
-                "n/a" if versus is None else p_value(versus["p_holm"]),
-                updates(model["cost"]),
-                standing(evidence, name),
-            ]
-        )
-    header = [
-        "Model",
-        "Kind",
-        *(label(m) for m in RESAMPLED),
-        f"{label(key)} minus baseline [95 % CI]",
-        "Holm-adjusted p",
-        "Cost (parameter updates)",
-        "Significantly better than the baseline",
+    """Every model on the resampling folds: its mean metrics, the campaign value it realized on the
+    held-out customers, and its training cost."""
+    models = evidence.resampled["models"]
+    columns = [
+        Column("Model", lambda n: model_label(evidence, n)),
+        Column("Kind", lambda n: "network" if models[n]["kind"] == "ann" else "reference"),
+        *_mean_cells(evidence),
+        Column("Campaign value per 1,000 customers", lambda n: f"{1000 * models[n]['value']:,.0f}"),
+        Column("Cost (parameter updates)", lambda n: updates(models[n]["cost"])),
     ]
-    return Table("resampled", header, rows)
+    return table("resampled", columns, resampled_order(evidence))
+
+
+def resampled_verdicts(evidence: Evidence) -> Table:
+    """Each model against the baseline in the gate's criterion: the corrected t interval, the p it is
+    judged by, the design's detectable difference, the posterior probabilities, its cost and verdict."""
+    r, key = evidence.resampled, criterion(evidence)
+    models, detectable, base_cost = r["models"], r["detectable"]["per_model"], r["models"][BASELINE]["cost"]
+
+    def vs(n: str) -> dict:
+        return models[n]["vs_baseline"][key]
+
+    def difference(n: str) -> str:
+        return signed_interval(vs(n)["mean"], vs(n)["low"], vs(n)["high"])
+
+    def share(n: str) -> str:
+        return "n/a" if models[n]["cost"] is None else f"{models[n]['cost'] / base_cost:.0%}"
+
+    def posterior(which: str) -> Column[str]:
+        return Column(f"P({which})", lambda n: f"{models[n]['posterior'][which]:.3f}")
+
+    columns = [
+        Column("Model", lambda n: model_label(evidence, n)),
+        Column(f"{label(key)} minus baseline [95 % CI]", difference),
+        Column("p (networks: one-sided, Holm; references: two-sided)", lambda n: p_value(gate_p(vs(n)))),
+        Column("Minimal detectable difference", lambda n: num(detectable[n], 4) if n in detectable else "n/a"),
+        posterior("better"),
+        posterior("equivalent"),
+        posterior("worse"),
+        Column("Cost, share of baseline's", share),
+        Column("Verdict", lambda n: verdict(evidence, n)),
+    ]  # fmt: skip
+    return table("resampled_verdicts", columns, resampled_order(evidence)[1:])
 
 
 def gate(evidence: Evidence) -> Table:
     """The gate's rule and its outcome, as the resample run recorded them."""
     r = evidence.resampled
-    design, rule = r["design"], r["gate"]
-    family = len(r["models"]) - 1
+    design, rule, mdd, money = r["design"], r["gate"], r["detectable"], r["rope_in_money"]
+    routes = {"better": "significantly better", "equivalent_and_cheaper": "practically equivalent and cheaper",
+              "none": "the baseline stays"}  # fmt: skip
     rows = [
         ["Criterion", f"{label(rule['criterion'])}, mean over the held-out folds"
          f" ({'lower' if rule['lower_is_better'] else 'higher'} is better)"],
-        ["Significance level (alpha)", f"{rule['alpha']:g}"],
-        ["Resampling", f"{design['repeats']} repeats x {design['folds']} folds"],
+        ["Resampling", f"{design['repeats']} repeats x {design['folds']} folds, {design['seeds_per_fold']} seeds per "
+         "fold and network (the served ensemble)"],
         ["Rows per fold: training, held out", f"{design['training_rows']:,.0f}, {design['held_rows']:,.0f}"],
-        ["Comparisons with the baseline (Holm's family, per metric)", str(family)],
+        ["Route 1: significantly better", f"one-sided corrected t-test, Holm over the {mdd['tests']} challengers "
+         f"that can be champion, alpha = {rule['alpha']:g}"],
+        ["Route 2: practically equivalent and cheaper", f"P(|difference| < {rule['rope']:g}) >= "
+         f"{rule['equivalence_probability']:g} and cost <= {rule['cheaper']:.0%} of the baseline's"],
+        [f"Minimal detectable difference ({rule['power']:.0%} power), median over challengers", num(mdd["median"], 4)],
+        ["The ROPE in campaign value, per 1,000 customers", f"{money['per_1000']:,.0f} (the baseline's campaign: "
+         f"{money['baseline_per_1000']:,.0f})"],
         ["Networks significantly better than the baseline", ", ".join(r["qualified"]) or "none"],
         ["Of those, not significantly worse than the best", ", ".join(r["tied_with_best"]) or "none"],
-        ["Champion", r["champion"]],
+        ["Practically equivalent and materially cheaper", ", ".join(r["equivalent_and_cheaper"]) or "none"],
+        ["Champion", f"{r['champion']} ({routes[r['route']]})"],
     ]  # fmt: skip
     return Table("gate", ["Gate", "Value"], rows)
 
@@ -677,7 +724,7 @@ def recipes_vs_tuned(evidence: Evidence) -> Table:
         "Recipe",
         f"Resampled {shown}",
         "Minus baseline [95 % CI]",
-        "Holm-adjusted p",
+        "p (one-sided, Holm)",
         "Tuned counterpart",
         f"Its resampled {shown}",
         "Tuned minus recipe [95 % CI, unadjusted]",
@@ -697,14 +744,14 @@ def confirmation(evidence: Evidence) -> Table:
             [
                 model_label(evidence, name),
                 signed_interval(versus["mean"], versus["low"], versus["high"]),
-                p_value(versus["p_holm"]),
+                p_value(gate_p(versus)),
                 "not scored on test" if run is None else paired_difference(run, key),
             ]
         )
     header = [
         "Model",
         f"Resampled: {label(key).lower()} minus baseline [95 % CI]",
-        "Holm-adjusted p",
+        "p (networks: one-sided, Holm; references: two-sided)",
         f"Test: {label(key).lower()} minus baseline [paired bootstrap 95 % CI]",
     ]
     return Table("confirmation", header, rows)

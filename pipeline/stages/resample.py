@@ -1,9 +1,10 @@
 """``resample``: the final comparison, on repeated folds of the development data only.
 
-Refits the baseline, every tuned candidate, the briefs' recipes and the references on
-``resample.repeats`` x ``resample.folds`` stratified folds of train + validation (never test),
-compares each with the baseline by the corrected resampled t-test with Holm's adjustment, and
-lets the gate name the champion that ``evaluate`` registers. One nested MLflow run per fold.
+Refits the baseline, every tuned candidate and the briefs' recipes (each as its seed ensemble) and
+the tuned references on ``resample.repeats`` x ``resample.folds`` stratified folds of train +
+validation (never test), compares each with the baseline (corrected resampled t-test with Holm's
+adjustment, correlated Bayesian t-test), and lets gate v2 name the champion that ``evaluate``
+registers. One nested MLflow run per fold.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from pipeline import parallel
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5, read_split
 from pipeline.data.schema import DataSchema
+from pipeline.evaluation import reference
 from pipeline.io import write_atomic, write_json
 from pipeline.metric_registry import RESAMPLED
-from pipeline.resampling import comparison
+from pipeline.resampling import comparison, verdict
 from pipeline.resampling.folds import make_folds
 from pipeline.segmentation import campaign
 from pipeline.tracking import runs, store
@@ -44,21 +46,24 @@ def run(params: Params) -> None:
     data = [comparison.fold_data(dev, schema, fold, contact_value) for fold in folds]
     log.info("resampling %d models on %d folds of %d development rows", len(candidates) + 3, len(folds), len(dev))
     processes = parallel.workers(params.parallel.workers)
-    scores = comparison.score_folds(folds, data, candidates, params.evaluate, params.evaluate.reference_seed, processes)
-    comparisons = comparison.versus_baseline(scores, cfg.confidence)
-    decision, standings = comparison.choose_champion(scores, comparisons, cfg)
-    summary = comparison.document(scores, comparisons, decision, standings, cfg)
+    tuned = reference.load_tuned(paths.tuned_references)
+    seed = params.references.seed  # the random_state the references were tuned with
+    scores = comparison.score_folds(folds, data, candidates, tuned, cfg, params.evaluate, seed, processes)
+    comparisons = verdict.versus_baseline(scores, cfg)
+    bayes = verdict.posteriors(scores, cfg.gate)
+    decision, standings = verdict.choose_champion(scores, comparisons, bayes, cfg)
+    summary = verdict.document(scores, comparisons, bayes, decision, standings, cfg)
     log.info("gate: %s", decision.reason)
 
     out = paths.reports / "resample"
     write_atomic(out / "folds.csv", lambda tmp: scores.to_csv(tmp, index=False))
     write_json(out / "comparison.json", summary)
     for metric in ("log_loss", "roc_auc"):
-        table = comparison.paired(scores, metric).reset_index().rename(columns={"index": "fold"})
+        table = verdict.paired(scores, metric).reset_index().rename(columns={"index": "fold"})
         write_atomic(paths.plots / "resample" / f"{metric}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
     run_id = _log(params, scores, summary, data_md5(paths))
     write_json(paths.training_runs("resample"), {"resample": run_id})  # evaluate links its run to this one
-    write_json(paths.headline("resample"), comparison.headline(summary))
+    write_json(paths.headline("resample"), verdict.headline(summary))
 
 
 def _log(params: Params, scores: pd.DataFrame, summary: dict, md5: str) -> str:
@@ -68,18 +73,19 @@ def _log(params: Params, scores: pd.DataFrame, summary: dict, md5: str) -> str:
     tags = store.run_tags("resample", md5)
     with mlflow.start_run(run_name="resample", tags=tags) as parent:
         cfg = params.resample
-        design = {"repeats": cfg.repeats, "folds": cfg.folds, "tune_fraction": cfg.tune_fraction}
-        mlflow.log_params({**design, "criterion": cfg.gate.criterion, "alpha": cfg.gate.alpha})
-        mlflow.log_param("champion", summary["champion"])
+        design = {"repeats": cfg.repeats, "folds": cfg.folds, "seeds_per_fold": cfg.seeds_per_fold,
+                  "tune_fraction": cfg.tune_fraction}  # fmt: skip
+        mlflow.log_params(design | {f"gate.{k}": v for k, v in cfg.gate.model_dump().items()})
+        mlflow.log_params({"champion": summary["champion"], "gate_route": summary["route"]})
         mlflow.set_tag("gate_reason", summary["reason"])
-        mlflow.log_metrics(comparison.flat_metrics(summary))
+        mlflow.log_metrics(verdict.flat_metrics(summary))
         out = params.paths.reports / "resample"
         mlflow.log_artifact(str(out / "folds.csv"))
         mlflow.log_artifact(str(out / "comparison.json"))
         for index, fold in scores.groupby("index"):
             repeat, number = int(fold["repeat"].iloc[0]), int(fold["fold"].iloc[0])
             run_id = runs.start_child(parent.info.run_id, f"resample-r{repeat}-f{number}", {**tags, "fold": str(index)})
-            values = {f"{row.model}/{m}": getattr(row, m) for row in fold.itertuples() for m in RESAMPLED}
+            values = {f"{row.model}/{m}": getattr(row, m) for row in fold.itertuples() for m in (*RESAMPLED, "value")}
             runs.log_values(run_id, params={"repeat": repeat, "fold": number}, metrics=values)
             runs.finish(run_id)
     return parent.info.run_id

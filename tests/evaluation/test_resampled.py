@@ -1,5 +1,6 @@
-"""The corrected resampled t-test, Holm's adjustment and the champion gate against hand-computed
-examples; and the bias-corrected ECE interval that contains its own estimate."""
+"""The corrected resampled t-test, the minimal detectable difference, the correlated Bayesian t-test
+and Holm's adjustment against hand-computed examples; the bias-corrected ECE interval that contains
+its own estimate."""
 
 from __future__ import annotations
 
@@ -14,12 +15,11 @@ from scipy import stats
 from pipeline.evaluation import bootstrap, metrics
 from pipeline.evaluation.resampled import (
     Comparison,
-    GateDecision,
-    Standing,
     corrected_t_test,
-    gate,
+    correlated_bayesian_t_test,
     holm,
     holm_adjusted,
+    minimal_detectable_difference,
 )
 
 # --- corrected resampled t-test ------------------------------------------------------------------
@@ -116,96 +116,56 @@ def test_holm_adjusted_fills_comparisons() -> None:
     assert filled["a"].p == 0.01
 
 
-# --- gate ------------------------------------------------------------------------------------------
-
-FOLDS, TRAIN, TEST = 50, 9000, 1000  # 5 repeats x 10 folds: test/train = 1/9
+# --- minimal detectable difference ---------------------------------------------------------------
 
 
-def _exact(mean: float, sd: float, seed: int) -> np.ndarray:
-    """FOLDS values with exactly this mean and sample standard deviation."""
-    z = np.random.default_rng(seed).standard_normal(FOLDS)
-    return mean + sd * (z - z.mean()) / z.std(ddof=1)
+def test_minimal_detectable_difference_by_hand() -> None:
+    """n = 10, train = test: se = sqrt(1.1) * sd; one-sided 5 %, 80 % power: (1.833113 + 0.883404) * se."""
+    mdd = minimal_detectable_difference(0.01, 10, 500, 500, alpha=0.05, power=0.8)
+    assert mdd == pytest.approx((1.833113 + 0.883404) * math.sqrt(1.1) * 0.01, rel=1e-5)  # 0.0284911
+    # Holm's first step over 4 comparisons tests at 0.05 / 4: a larger difference is needed
+    assert minimal_detectable_difference(0.01, 10, 500, 500, 0.05, 0.8, tests=4) > mdd
 
 
-def _gate(scores: dict[str, np.ndarray], costs: dict[str, float], lower_is_better: bool = True) -> GateDecision:
-    """Gate on per-fold scores (a loss unless ``lower_is_better`` is False); "reference" is the reference."""
-    raw = {n: corrected_t_test(s - scores["reference"], TRAIN, TEST) for n, s in scores.items() if n != "reference"}
-    standings = {n: Standing(n, float(scores[n].mean()), c, costs[n]) for n, c in holm_adjusted(raw).items()}
-
-    def versus_best(name: str, best: str) -> Comparison:
-        return corrected_t_test(scores[name] - scores[best], TRAIN, TEST)
-
-    return gate("reference", standings, versus_best, alpha=0.05, lower_is_better=lower_is_better)
-
-
-REFERENCE = _exact(0.40, 0.01, seed=1)
+def test_minimal_detectable_difference_has_the_stated_power() -> None:
+    """At a true difference of the MDD the corrected one-sided test rejects with probability about 0.8
+    (the exact power, from the noncentral t, is 0.805: the formula's normal-quantile shortcut)."""
+    n, sd = 10, 0.01
+    mdd = minimal_detectable_difference(sd, n, 500, 500, alpha=0.05, power=0.8)
+    se = math.sqrt(1.1) * sd
+    power = stats.nct.sf(stats.t.ppf(0.95, n - 1), n - 1, mdd / se)
+    assert power == pytest.approx(0.8, abs=0.01)
 
 
-def test_gate_keeps_the_reference_when_the_lead_is_noise() -> None:
-    scores = {"reference": REFERENCE, "noisy": REFERENCE + _exact(-0.005, 0.03, seed=2)}
-    decision = _gate(scores, {"noisy": 1.0})
-    assert decision.champion == "reference"
-    assert decision.qualified == [] and decision.tied_with_best == []
-    assert "no challenger's improvement" in decision.reason and "Holm" in decision.reason
-    assert "noisy" in decision.reason and "adjusted p" in decision.reason
+# --- correlated Bayesian t-test -----------------------------------------------------------------
 
 
-def test_the_closest_challenger_is_the_one_nearest_significance_not_the_first_by_name() -> None:
-    """Holm caps both adjusted p at 1; the raw p still orders them (the larger, steadier lead)."""
-    scores = {
-        "reference": REFERENCE,
-        "a_faint": REFERENCE + _exact(-0.0005, 0.03, seed=9),
-        "b_clearer": REFERENCE + _exact(-0.004, 0.03, seed=10),
-    }
-    decision = _gate(scores, {"a_faint": 1.0, "b_clearer": 1.0})
-    assert decision.champion == "reference"
-    assert "closest: b_clearer" in decision.reason and "adjusted p = 1 " in decision.reason
+def test_correlated_bayesian_t_test_by_hand() -> None:
+    """DIFFERENCES (mean 0.02, s^2 2e-4, n 10, train = test): posterior t_9(0.02, sqrt(1.1 * 2e-4)); with
+    ROPE 0.01, P(left) = F_9(-0.03 / 0.0148324) = 0.036906 and P(right) = 1 - F_9(-0.01 / 0.0148324) = 0.741438,
+    (the same to 1e-9 by numerical integration of the posterior density)."""
+    loss = correlated_bayesian_t_test(DIFFERENCES, 500, 500, rope=0.01, lower_is_better=True)
+    assert loss.better == pytest.approx(0.036906, abs=1e-6)  # left: the model's loss is lower
+    assert loss.worse == pytest.approx(0.741438, abs=1e-6)
+    assert loss.equivalent == pytest.approx(1 - 0.036906 - 0.741438, abs=2e-6)
+    auc = correlated_bayesian_t_test(DIFFERENCES, 500, 500, rope=0.01, lower_is_better=False)
+    assert (auc.better, auc.worse) == (loss.worse, loss.better)  # for a score, right is better
 
 
-@pytest.mark.parametrize("lower_is_better", [True, False])
-def test_gate_moves_when_the_improvement_is_real(lower_is_better: bool) -> None:
-    sign = 1 if lower_is_better else -1  # a loss improves downward, an AUC upward
-    reference = REFERENCE if lower_is_better else 1 - REFERENCE
-    scores = {"reference": reference, "real": reference + sign * _exact(-0.02, 0.003, seed=3)}
-    decision = _gate(scores, {"real": 1.0}, lower_is_better)
-    assert decision.champion == "real" and decision.qualified == ["real"] == decision.tied_with_best
-    assert "only challenger" in decision.reason
+def test_identical_models_are_practically_equivalent() -> None:
+    assert correlated_bayesian_t_test(np.zeros(10), 4500, 1125, 0.002, True).equivalent == 1.0
+    tiny = np.random.default_rng(0).normal(0, 1e-5, 50)  # two models that differ only by rounding
+    assert correlated_bayesian_t_test(tiny, 4500, 1125, 0.002, True).equivalent > 0.999
+    # a clear, steady difference is not equivalent
+    clear = 0.01 + np.random.default_rng(1).normal(0, 1e-3, 50)
+    assert correlated_bayesian_t_test(clear, 4500, 1125, 0.002, True).worse > 0.999
 
 
-def test_gate_never_crowns_a_significant_worsening() -> None:
-    scores = {"reference": REFERENCE, "worse": REFERENCE + _exact(0.02, 0.003, seed=4)}
-    decision = _gate(scores, {"worse": 1.0})
-    assert decision.champion == "reference" and "none improves on it" in decision.reason
-    assert "adjusted p" not in decision.reason  # nothing to adjust: it is worse on average
-
-
-def test_gate_prefers_the_cheaper_of_two_that_do_not_differ() -> None:
-    cheap = REFERENCE + _exact(-0.020, 0.003, seed=5)
-    scores = {"reference": REFERENCE, "cheap": cheap, "costly": cheap + _exact(-0.001, 0.004, seed=6)}
-    decision = _gate(scores, {"cheap": 10.0, "costly": 100.0})
-    assert decision.qualified == ["cheap", "costly"]
-    assert decision.tied_with_best == ["cheap", "costly"]
-    assert decision.champion == "cheap"
-    assert "costly has the best mean" in decision.reason and "cheapest" in decision.reason
-
-
-def test_gate_takes_the_best_when_the_cheaper_is_significantly_worse() -> None:
-    cheap = REFERENCE + _exact(-0.010, 0.002, seed=7)
-    scores = {"reference": REFERENCE, "cheap": cheap, "costly": cheap + _exact(-0.020, 0.002, seed=8)}
-    decision = _gate(scores, {"cheap": 10.0, "costly": 100.0})
-    assert decision.qualified == ["cheap", "costly"]
-    assert decision.tied_with_best == ["costly"]
-    assert decision.champion == "costly"
-    assert decision.reason.startswith("costly is champion") and "significantly worse" in decision.reason
-
-
-def test_gate_skips_the_reference_and_needs_holm() -> None:
-    same = Comparison(0.0, 0.0, 0.0, math.nan, 1.0, p_holm=1.0)
-    standings = {"reference": Standing("reference", 0.4, same, 0.0)}
-    assert gate("reference", standings, lambda a, b: same, 0.05, True).champion == "reference"
-    unfilled = {"x": Standing("x", 0.3, Comparison(-0.1, -0.2, 0.0, -3.0, 0.001), 1.0)}
-    with pytest.raises(ValueError, match="Holm"):
-        gate("reference", unfilled, lambda a, b: same, 0.05, True)
+def test_one_sided_p_is_half_the_two_sided_in_the_claimed_direction() -> None:
+    c = corrected_t_test(-DIFFERENCES, 500, 500)  # the model's loss is lower: an improvement
+    assert c.p_improves(lower_is_better=True) == pytest.approx(c.p / 2, rel=1e-12)
+    assert c.p_improves(lower_is_better=False) == pytest.approx(1 - c.p / 2, rel=1e-12)
+    assert corrected_t_test(np.zeros(5), 500, 500).p_improves(True) == 1.0
 
 
 # --- bootstrap: bias-corrected ECE ---------------------------------------------------------------
@@ -237,3 +197,11 @@ def test_paired_difference_supports_log_loss() -> None:
     diff = bootstrap.paired_difference(y, (noisy, 0.5), (p, 0.5), "log_loss", indices, 0.95)
     assert diff["value"] == pytest.approx(metrics.log_loss(y, noisy) - metrics.log_loss(y, p))
     assert 0 < diff["low"] <= diff["value"] <= diff["high"]
+
+
+def test_holm_adjusts_the_p_values_it_is_given() -> None:
+    """The gate's family is adjusted from one-sided p; the comparisons keep their two-sided p."""
+    comparisons = {k: Comparison(-0.01, -0.02, 0.0, -2.0, p) for k, p in {"a": 0.02, "b": 0.08}.items()}
+    filled = holm_adjusted(comparisons, {"a": 0.01, "b": 0.04})
+    assert filled["a"].p_holm == pytest.approx(0.02) and filled["b"].p_holm == pytest.approx(0.04)
+    assert filled["a"].p == 0.02

@@ -363,9 +363,9 @@ def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, l
         ensembles = json.loads(
             Path(fetch(run_id=evaluate.info.run_id, artifact_path="ensemble_vs_single.json", dst_path=tmp)).read_text()
         )  # fmt: skip
-    criterion, alpha = params["criterion"], float(params["alpha"])
+    criterion, alpha = params["gate.criterion"], float(params["gate.alpha"])
     models = comparison["models"]
-    assert set(models) == {k.split("/")[0] for k in m}, "comparison.json and the run's metrics name different models"
+    assert set(models) == {k.split("/")[0] for k in m if "/" in k}, "comparison.json and the metrics name other models"
     challengers = [n for n in models if n != "baseline"]
     metrics = ("log_loss", "roc_auc", "pr_auc", "brier", "f1", "macro_f1")
     design = comparison["design"]
@@ -375,47 +375,91 @@ def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, l
     def versus(model: str) -> tuple:
         return (m[f"{model}/diff_{criterion}"], m[f"{model}/diff_{criterion}_low"], m[f"{model}/diff_{criterion}_high"])
 
-    def standing(model: str) -> str:
-        if model == "baseline":
-            return "the reference point"
-        if models[model]["kind"] != "ann":
-            return "reference: cannot be champion"
-        return "yes" if model in comparison["qualified"] else "no"
+    def gate_p(model: str) -> float:  # networks: one-sided, Holm over the networks; references: two-sided, single
+        return m.get(f"{model}/p_holm_{criterion}", m[f"{model}/p_{criterion}"])
+
+    networks = [n for n in challengers if models[n]["kind"] == "ann"]
+    lower = comparison["gate"]["lower_is_better"]
+    sign = 1.0 if lower else -1.0
+    q = float(params["gate.equivalence_probability"])
+    base_cost = models["baseline"]["cost"]
+    better = {n for n in challengers if sign * m[f"{n}/diff_{criterion}"] < 0 and gate_p(n) < alpha}
+    cheap = sorted(n for n in networks if n not in better and m[f"{n}/p_equivalent"] >= q
+                   and models[n]["cost"] <= float(params["gate.cheaper"]) * base_cost)  # fmt: skip
+    assert cheap == sorted(comparison["equivalent_and_cheaper"]) or better & set(networks), (cheap, comparison)
+
+    def verdict(model: str) -> str:
+        if model in better:
+            found = "significantly better"
+        elif m[f"{model}/p_equivalent"] >= q:
+            found = "practically equivalent"
+            if models[model]["kind"] == "ann":
+                found += (
+                    ", materially cheaper"
+                    if model in comparison["equivalent_and_cheaper"]
+                    else ", not materially cheaper"
+                )
+        elif m[f"{model}/p_worse"] >= q:
+            found = "worse"
+        else:
+            found = "undecided"
+        return found + (" (champion)" if model == params["champion"] else "")
 
     out["resampled"] = {
         label(model): [
             "network" if models[model]["kind"] == "ann" else "reference",
             *(m[f"{model}/{k}"] for k in metrics),
-            "n/a" if model == "baseline" else versus(model),
-            "n/a" if model == "baseline" else m[f"{model}/p_holm_{criterion}"],
+            1000 * m[f"{model}/value"],
             "n/a" if models[model]["cost"] is None else models[model]["cost"],
-            standing(model),
         ]
         for model in models
     }
+    mdd = comparison["detectable"]
+    out["resampled_verdicts"] = {
+        label(model): [
+            versus(model),
+            gate_p(model),
+            mdd["per_model"][model] if model in networks else "n/a",
+            m[f"{model}/p_better"], m[f"{model}/p_equivalent"], m[f"{model}/p_worse"],
+            "n/a" if models[model]["cost"] is None else 100 * models[model]["cost"] / base_cost,
+            verdict(model),
+        ]
+        for model in challengers
+    }  # fmt: skip
     family = sum(1 for k in m if k.endswith(f"/p_holm_{criterion}"))
-    assert family == len(challengers)
-    lower = comparison["gate"]["lower_is_better"]
+    assert family == len(networks) == mdd["tests"]
+    routes = {"better": "significantly better", "equivalent_and_cheaper": "practically equivalent and cheaper",
+              "none": "the baseline stays"}  # fmt: skip
     out["gate"] = {
         "Criterion": [
             f"{metric_label(criterion)}, mean over the held-out folds ({'lower' if lower else 'higher'} is better)"
         ],
-        "Significance level (alpha)": [alpha],
-        "Resampling": [(float(params["repeats"]), float(params["folds"]))],
+        "Resampling": [(float(params["repeats"]), float(params["folds"]), float(params["seeds_per_fold"]))],
         "Rows per fold: training, held out": [(design["training_rows"], design["held_rows"])],
-        "Comparisons with the baseline (Holm's family, per metric)": [float(family)],
+        "Route 1: significantly better": [(float(family), alpha)],
+        "Route 2: practically equivalent and cheaper": [
+            (float(params["gate.rope"]), q, 100 * float(params["gate.cheaper"]))
+        ],
+        f"Minimal detectable difference ({float(params['gate.power']):.0%} power), median over challengers": [
+            m["minimal_detectable_difference"]
+        ],
+        "The ROPE in campaign value, per 1,000 customers": [(m["rope_per_1000_customers"], 1000 * m["baseline/value"])],
         "Networks significantly better than the baseline": [", ".join(comparison["qualified"]) or "none"],
         "Of those, not significantly worse than the best": [", ".join(comparison["tied_with_best"]) or "none"],
-        "Champion": [params["champion"]],
+        "Practically equivalent and materially cheaper": [", ".join(comparison["equivalent_and_cheaper"]) or "none"],
+        "Champion": [f"{params['champion']} ({routes[params['gate_route']]})"],
     }
-    # the gate's decision, re-derived from the run's metrics: a network qualifies by its Holm-adjusted p
-    sign = 1.0 if lower else -1.0
-    qualified = sorted(
-        n for n in challengers
-        if models[n]["kind"] == "ann" and sign * m[f"{n}/diff_{criterion}"] < 0 and m[f"{n}/p_holm_{criterion}"] < alpha
-    )  # fmt: skip
+    # the gate's decision, re-derived from the run's metrics: route 1 by the Holm-adjusted one-sided p,
+    # route 2 by the posterior and the cost
+    qualified = sorted(n for n in networks if n in better)
     assert qualified == sorted(comparison["qualified"]), (qualified, comparison["qualified"])
-    assert (params["champion"] == "baseline") == (not qualified)
+    if qualified:
+        assert params["gate_route"] == "better"
+    elif cheap:
+        assert params["gate_route"] == "equivalent_and_cheaper"
+        assert params["champion"] == min(cheap, key=lambda n: (models[n]["cost"], sign * m[f"{n}/{criterion}"], n))
+    else:
+        assert params["champion"] == "baseline" and params["gate_route"] == "none"
 
     def tuned_minus(model: str, other: str) -> tuple:
         table = folds.pivot(index="index", columns="model", values=criterion)
@@ -441,7 +485,7 @@ def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, l
         ]  # fmt: skip
         own_architecture = any(rp.get(k) != v for k, v in base_params.items() if k.startswith("model."))
         other = "search" if own_architecture else rp["optimizer"]
-        cells = [m[f"{recipe}/{criterion}"], versus(recipe), m[f"{recipe}/p_holm_{criterion}"]]
+        cells = [m[f"{recipe}/{criterion}"], versus(recipe), gate_p(recipe)]
         if other in studies:
             cells += [other, m[f"{other}/{criterion}"], tuned_minus(other, recipe)]
         else:
@@ -450,7 +494,7 @@ def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, l
     out["confirmation"] = {
         label(model): [
             versus(model),
-            m[f"{model}/p_holm_{criterion}"],
+            gate_p(model),
             "not scored on test" if model not in model_runs else (
                 model_runs[model].data.metrics[f"diff_{criterion}"],
                 model_runs[model].data.metrics[f"diff_{criterion}_low"],

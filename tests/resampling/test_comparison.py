@@ -3,6 +3,8 @@ fold and model, and a comparison document the gate and the report read."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,9 +12,10 @@ import pytest
 from pipeline.config import EvaluateConfig, Params, ResampleConfig
 from pipeline.data.contract import Purpose, validate_records
 from pipeline.data.schema import DataSchema
+from pipeline.evaluation import reference
 from pipeline.metric_registry import RESAMPLED
 from pipeline.model.config import Candidate
-from pipeline.resampling import comparison
+from pipeline.resampling import comparison, verdict
 from pipeline.resampling.folds import make_folds
 from tests.conftest import REPO
 from tests.synthetic import make_customers
@@ -66,12 +69,13 @@ def test_every_model_is_scored_on_every_fold_and_compared_with_the_baseline(
     other = Candidate.model_validate(
         quick.model_dump() | {"optimizer": {"name": "adam", "hyperparameters": {"learning_rate": 0.01}}}
     )
-    cfg = ResampleConfig.model_validate(params.resample.model_dump() | {"repeats": 2})
+    cfg = ResampleConfig.model_validate(params.resample.model_dump() | {"repeats": 1, "seeds_per_fold": 2})
     y = development[schema.target.column].to_numpy()
     folds = make_folds(y, cfg.repeats, cfg.folds, cfg.tune_fraction, cfg.seed)
     data = [comparison.fold_data(development, schema, f, _no_value) for f in folds]
     decision: EvaluateConfig = params.evaluate
-    scores = comparison.score_folds(folds, data, {"baseline": quick, "adam": other}, decision, reference_seed=0)
+    candidates = {"baseline": quick, "adam": other}
+    scores = comparison.score_folds(folds, data, candidates, reference.DEFAULTS, cfg, decision, reference_seed=0)
 
     models = {"baseline", "adam", "logistic_regression", "gradient_boosting", comparison.BLEND}
     assert set(scores["model"]) == models
@@ -79,25 +83,29 @@ def test_every_model_is_scored_on_every_fold_and_compared_with_the_baseline(
     assert np.isfinite(scores[list(RESAMPLED)].to_numpy()).all()
     networks = scores[scores["kind"] == "ann"]
     fit_rows = {f.index: len(f.fit) for f in folds}
-    for row in networks.itertuples():  # no early stopping: every epoch's steps count
+    for row in networks.itertuples():  # no early stopping: every epoch's steps count, each seed alike
         assert row.updates == 3 * np.ceil(fit_rows[row.index] / 32), row
 
-    comparisons = comparison.versus_baseline(scores, cfg.confidence)
+    comparisons = verdict.versus_baseline(scores, cfg)
     assert set(comparisons["log_loss"]) == models - {"baseline"}
-    table = comparison.paired(scores, "log_loss")
+    table = verdict.paired(scores, "log_loss")
     adam = comparisons["log_loss"]["adam"]
     assert adam.mean == pytest.approx((table["adam"] - table["baseline"]).mean())
-    assert adam.p <= adam.p_holm <= 1
+    assert adam.p_holm == pytest.approx(adam.p_improves(lower_is_better=True))  # a family of one, one-sided
+    assert math.isnan(comparisons["log_loss"]["gradient_boosting"].p_holm)  # references: never in the family
 
-    decision_, standings = comparison.choose_champion(scores, comparisons, cfg)
+    bayes = verdict.posteriors(scores, cfg.gate)
+    assert bayes["adam"].better + bayes["adam"].equivalent + bayes["adam"].worse == pytest.approx(1)
+    decision_, standings = verdict.choose_champion(scores, comparisons, bayes, cfg)
     assert set(standings) == {"adam"}  # references are compared but never gated
     assert decision_.champion in {"baseline", "adam"}
-    summary = comparison.document(scores, comparisons, decision_, standings, cfg)
+    summary = verdict.document(scores, comparisons, bayes, decision_, standings, cfg)
+    assert set(summary["detectable"]["per_model"]) == {"adam"} and summary["detectable"]["tests"] == 1
     assert summary["champion"] == decision_.champion
     assert summary["models"]["gradient_boosting"]["cost"] is None
     assert not summary["models"]["gradient_boosting"]["gated"]
     assert summary["models"]["baseline"]["vs_baseline"] == {}
-    headline = comparison.headline(summary)
+    headline = verdict.headline(summary)
     assert headline["champion"] == decision_.champion and "baseline_log_loss" in headline
     # the same keys whoever wins: the one challenger here is the best, with its Holm-adjusted difference
     assert headline["best_challenger"] == "adam"
