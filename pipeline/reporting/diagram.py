@@ -297,5 +297,31 @@ def in_row(nodes: Sequence[Node], x: float, y: float, gap: float) -> float:
     return y + max(n.height for n in nodes)
 
 
+def row_width(nodes: Sequence[Node], gap: float) -> float:
+    """The width ``in_row`` gives ``nodes``."""
+    return sum(n.width for n in nodes) + gap * (len(nodes) - 1)
+
+
+def staggered_width(nodes: Sequence[Node], gap: float) -> float:
+    """The width ``staggered`` gives ``nodes``: about half of ``row_width`` for many."""
+    widest = max(n.width for n in nodes)
+    return (len(nodes) - 1) * (widest + gap) / 2 + widest
+
+
+def staggered(nodes: Sequence[Node], x: float, y: float, gap_x: float, gap_y: float) -> float:
+    """A row too wide for the page, wrapped into two: ``nodes`` left to right from ``x``, alternately
+    in the upper row (tops at ``y``) and the lower one (``gap_y`` under the upper's tallest), each half
+    a slot (the widest box and ``gap_x``) right of the one before. Every box is centred in its slot,
+    so its centre lies over (or under) a gap of the other row, at least ``gap_x / 2`` from its boxes:
+    a line into a box's top or out of its bottom passes between the other row's boxes. Returns the
+    bottom of the tallest box."""
+    widest = max(n.width for n in nodes)
+    upper = max(n.height for n in nodes[::2])
+    for i, node in enumerate(nodes):
+        node.x = x + i * (widest + gap_x) / 2 + (widest - node.width) / 2
+        node.y = y if i % 2 == 0 else y + upper + gap_y
+    return max(n.y + n.height for n in nodes)
+
+
 def _n(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")

@@ -13,19 +13,32 @@ import keras
 import yaml
 
 from pipeline.config import Params
-from pipeline.reporting.diagram import Diagram, Node, column, in_row, wrap
+from pipeline.reporting.diagram import (
+    PADDING,
+    Diagram,
+    Node,
+    column,
+    in_row,
+    row_width,
+    staggered,
+    staggered_width,
+    wrap,
+)
 
 GAP_X, GAP_Y, LANE = 60.0, 30.0, 16.0
 
 
 # ---- the pipeline, from dvc.yaml ------------------------------------------------------------
-STAGE_TEXT = 260.0  # a stage box's lists wrap here, so the widest layer (three stages) fits a Markdown page (~1000 px)
+PAGE = 1000.0  # px: a rendered Markdown page; a wider diagram is shrunk, and its 12 px text with it
+STAGE_TEXT = 260.0  # a stage box's lists wrap here (narrower only if the widest layer would not fit the page)
 
 
 def pipeline(dvc_file: Path, params: Mapping) -> Diagram:
     """Stages as boxes in dependency layers, top to bottom, so the diagram reads at the width of a
     Markdown page; an edge wherever one stage's output is another's dependency. External inputs
-    (files no stage produces) on top."""
+    (files no stage produces) on top. A layer wider than the page is wrapped into two staggered rows
+    (``staggered``), in dvc.yaml's order left to right; edges between adjacent layers run between
+    the boxes of those rows, edges that skip layers in lanes beside them."""
     stages = _interpolated_stages(dvc_file, params)
     outs = {name: _paths(stage.get("outs", [])) + _paths(stage.get("metrics", [])) for name, stage in stages.items()}
     producers: dict[str, list[str]] = {name: [] for name in stages}
@@ -50,34 +63,33 @@ def pipeline(dvc_file: Path, params: Mapping) -> Diagram:
     diagram = Diagram("pipeline", "The DVC pipeline (from dvc.yaml)")
     for i, path in enumerate(drawn):
         diagram.nodes.append(Node(f"in{i}", [Path(path).name, path], "data").fit())
-    for name, stage in stages.items():
-        reads = [path for path in shared if name in external[path]]
-        lines = [
-            name,
-            stage["cmd"],
-            *_listing("writes", _by_folder(outs[name])),
-            *_listing("params", stage.get("params", [])),
-            *_listing("also reads", reads),
-        ]
-        diagram.nodes.append(Node(name, lines, "stage").fit())
-    widest = max(diagram.node(name).width for name in stages)
-    for name in stages:  # one width for every stage: the flow reads as one column
-        diagram.node(name).width = widest
+    reads = {name: [path for path in shared if name in external[path]] for name in stages}
+    boxes = _stage_boxes(stages, outs, reads, STAGE_TEXT)
+    most = max(sum(1 for name in stages if layer[name] == k) for k in set(layer.values()))
+    if _layer_width(boxes[:most]) > PAGE:  # even wrapped, the widest layer overflows: narrower boxes
+        fits = (PAGE - (most - 1) * GAP_X / 2) / ((most + 1) / 2)
+        boxes = _stage_boxes(stages, outs, reads, max(fits - 2 * PADDING, 100.0))
+    diagram.nodes += boxes
 
     rows: dict[int, list[Node]] = {}
     for node in diagram.nodes:
         rows.setdefault(layer[node.id], []).append(node)
-    widths = {k: sum(n.width for n in nodes) + GAP_X * (len(nodes) - 1) for k, nodes in rows.items()}
+    widths = {k: _layer_width(nodes) for k, nodes in rows.items()}
+    tops: dict[int, float] = {}
     y = 0.0
     for k in sorted(rows):
-        y = in_row(rows[k], (max(widths.values()) - widths[k]) / 2, y, GAP_X) + 2 * GAP_Y
+        tops[k], x = y, (max(widths.values()) - widths[k]) / 2
+        if row_width(rows[k], GAP_X) <= PAGE:
+            y = in_row(rows[k], x, y, GAP_X) + 2 * GAP_Y
+        else:
+            y = staggered(rows[k], x, y, GAP_X, GAP_Y) + 2 * GAP_Y
 
     edges = [(p, name) for name in stages for p in producers[name]]
     edges += [(f"in{i}", user) for i, path in enumerate(drawn) for user in external[path]]
     _lane_edges(diagram, [(s, t) for s, t in edges if layer[t] - layer[s] > 1], layer)
     for source, target in edges:
         if layer[target] - layer[source] == 1:
-            _down_edge(diagram, source, target, GAP_Y)
+            _down_edge(diagram, source, target, tops[layer[target]] - GAP_Y)
 
     note = Node(
         "mlflow",
@@ -93,25 +105,55 @@ def pipeline(dvc_file: Path, params: Mapping) -> Diagram:
     return diagram
 
 
-def _down_edge(diagram: Diagram, source: str, target: str, above: float) -> None:
-    """Adjacent layers: out of the source's bottom, along a line ``above`` the target's row, into its top."""
-    (sx, _), (tx, ty) = diagram.node(source).port(0.5, 1.0), diagram.node(target).port(0.5, 0.0)
-    turns = [(sx, ty - above), (tx, ty - above)] if sx != tx else []
+def _stage_boxes(stages: Mapping[str, dict], outs: Mapping, reads: Mapping, text: float) -> list[Node]:
+    """A box per stage, its lists wrapped at ``text`` px, all as wide as the widest: the flow reads as one column."""
+    boxes = []
+    for name, stage in stages.items():
+        lines = [
+            name,
+            stage["cmd"],
+            *_listing("writes", _by_folder(outs[name]), text),
+            *_listing("params", stage.get("params", []), text),
+            *_listing("also reads", reads[name], text),
+        ]
+        boxes.append(Node(name, lines, "stage").fit())
+    widest = max(box.width for box in boxes)
+    for box in boxes:
+        box.width = widest
+    return boxes
+
+
+def _layer_width(nodes: Sequence[Node]) -> float:
+    """In one row if it fits the page, else in two staggered rows."""
+    width = row_width(nodes, GAP_X)
+    return width if width <= PAGE else staggered_width(nodes, GAP_X)
+
+
+def _down_edge(diagram: Diagram, source: str, target: str, bus: float) -> None:
+    """Adjacent layers: out of the source's bottom, along the line at ``bus`` (above the target's
+    layer), into the target's top. In a staggered layer both legs pass between the other row's boxes."""
+    (sx, _), (tx, _) = diagram.node(source).port(0.5, 1.0), diagram.node(target).port(0.5, 0.0)
+    turns = [(sx, bus), (tx, bus)] if sx != tx else []
     diagram.connect(source, target, exit=(0.5, 1.0), entry=(0.5, 0.0), waypoints=turns)
 
 
 @dataclass
 class _Lane:
-    """The vertical run of one source's layer-skipping edges, at ``x``, on one side of its targets."""
+    """The vertical run of one source's layer-skipping edges, at ``x``, on one side of its targets.
+    It leaves the source by a side or, when both sides are walled in (a box in the middle of a
+    staggered layer's upper row), by its bottom: straight down between the lower row's boxes to
+    ``drop``, under the layer, and along there to the lane."""
 
     source: str
     targets: list[str]
     x: float
-    exit_side: float  # the source's side it leaves by: 1.0 right, 0.0 left
+    exit_side: float  # the source's side it leaves by: 1.0 right, 0.0 left (0.5: its bottom)
     entry_side: float  # the targets' side it enters by
+    drop: float | None = None  # the height of the run out of the source's bottom, if it leaves so
 
     def span(self, diagram: Diagram) -> tuple[float, float]:
-        ys = [diagram.node(n).center[1] for n in (self.source, *self.targets)]
+        ys = [diagram.node(n).center[1] for n in self.targets]
+        ys.append(diagram.node(self.source).center[1] if self.drop is None else self.drop)
         return min(ys), max(ys)
 
     def runs(self, diagram: Diagram) -> list[tuple[float, float, float, str]]:
@@ -119,8 +161,10 @@ class _Lane:
         out = []
         for name, side in ((self.source, self.exit_side), *((t, self.entry_side) for t in self.targets)):
             node = diagram.node(name)
-            edge_x = node.x + side * node.width
-            out.append((node.center[1], min(edge_x, self.x), max(edge_x, self.x), name))
+            y, edge_x = node.center[1], node.x + side * node.width
+            if name == self.source and self.drop is not None:
+                y = self.drop
+            out.append((y, min(edge_x, self.x), max(edge_x, self.x), name))
         return out
 
 
@@ -142,7 +186,8 @@ def _lane_edges(diagram: Diagram, edges: Sequence[tuple[str, str]], layer: Mappi
     order = sorted(targets, key=lambda s: (not beside(s), -(max(layer[t] for t in targets[s]) - layer[s]), s))
     lanes: list[_Lane] = []
     for source in order:
-        options = _lane_options(diagram, source, targets[source], boxes, lanes)
+        under = max(b.y + b.height for b in boxes if layer[b.id] == layer[source])  # the source's layer
+        options = _lane_options(diagram, source, targets[source], boxes, lanes, under)
         node = diagram.node(source)
         if beside(source):  # in the gap towards the targets, on the track nearest the source: its exit crosses none
             between = [lane for lane in options if lane.exit_side != lane.entry_side] or options
@@ -162,9 +207,10 @@ def _lane_edges(diagram: Diagram, edges: Sequence[tuple[str, str]], layer: Mappi
     ports: dict[tuple[str, float], list[tuple[int, float, _Lane]]] = {}  # (box, side) -> (exit?, distance, lane)
     for lane in lanes:
         source = diagram.node(lane.source)
-        ports.setdefault((lane.source, lane.exit_side), []).append(
-            (1, abs(lane.x - (source.x + lane.exit_side * source.width)), lane)
-        )
+        if lane.drop is None:  # (out of the bottom: from its centre, as the source's edges down)
+            ports.setdefault((lane.source, lane.exit_side), []).append(
+                (1, abs(lane.x - (source.x + lane.exit_side * source.width)), lane)
+            )
         for name in lane.targets:
             node = diagram.node(name)
             ports.setdefault((name, lane.entry_side), []).append(
@@ -177,34 +223,59 @@ def _lane_edges(diagram: Diagram, edges: Sequence[tuple[str, str]], layer: Mappi
         return side, (index + 1) / (len(ordered) + 1)
 
     for lane in lanes:
-        exit_point = port(lane.source, lane.exit_side, lane, True)
-        y_exit = diagram.node(lane.source).port(*exit_point)[1]
+        if lane.drop is None:
+            exit_point = port(lane.source, lane.exit_side, lane, True)
+            out = [(lane.x, diagram.node(lane.source).port(*exit_point)[1])]
+        else:
+            exit_point = (0.5, 1.0)
+            out = [(diagram.node(lane.source).center[0], lane.drop), (lane.x, lane.drop)]
         for target in lane.targets:
             entry_point = port(target, lane.entry_side, lane, False)
             y_entry = diagram.node(target).port(*entry_point)[1]
             diagram.connect(
-                lane.source, target, exit=exit_point, entry=entry_point, waypoints=[(lane.x, y_exit), (lane.x, y_entry)]
+                lane.source, target, exit=exit_point, entry=entry_point, waypoints=[*out, (lane.x, y_entry)]
             )
 
 
 def _lane_options(
-    diagram: Diagram, source: str, targets: Sequence[str], boxes: Sequence[Node], lanes: Sequence[_Lane]
+    diagram: Diagram,
+    source: str,
+    targets: Sequence[str],
+    boxes: Sequence[Node],
+    lanes: Sequence[_Lane],
+    under: float,
 ) -> list[_Lane]:
     """Every track, right or left of the targets, whose lane and runs pass through no box and
-    share no stretch of line with another lane."""
+    share no stretch of line with another lane: out of a side of the source if any is free, else
+    out of its bottom (``_Lane.drop``), if the way down to under its layer (``under``, the
+    bottom of its lowest box) is."""
     node = diagram.node(source)
     ts = [diagram.node(t) for t in targets]
-    options = []
-    for entry_side, direction in ((1.0, 1.0), (0.0, -1.0)):
-        edge = max(t.x + t.width for t in ts) if direction > 0 else min(t.x for t in ts)
-        for k in range(64):
-            x = edge + direction * (GAP_X / 2 - LANE + k * LANE)
-            if node.x - 4 <= x <= node.x + node.width + 4:
-                continue
-            exit_side = 1.0 if x > node.x + node.width else 0.0
-            lane = _Lane(source, list(targets), x, exit_side, entry_side)
-            if _clear(diagram, lane, boxes, lanes):
-                options.append(lane)
+    tracks = [
+        (entry_side, edge + direction * (GAP_X / 2 - LANE + k * LANE))
+        for entry_side, direction, edge in (
+            (1.0, 1.0, max(t.x + t.width for t in ts)),
+            (0.0, -1.0, min(t.x for t in ts)),
+        )
+        for k in range(64)
+    ]
+    options = [
+        lane
+        for entry_side, x in tracks
+        if not node.x - 4 <= x <= node.x + node.width + 4
+        for lane in [_Lane(source, list(targets), x, 1.0 if x > node.x + node.width else 0.0, entry_side)]
+        if _clear(diagram, lane, boxes, lanes)
+    ]
+    sx, sy = node.port(0.5, 1.0)
+    for drop in (under + GAP_Y / 2, under + GAP_Y / 2 - LANE / 2, under + GAP_Y / 2 + LANE / 2):
+        if options:
+            return options
+        if any(b is not node and b.x < sx < b.x + b.width and sy < b.y + b.height and b.y < drop for b in boxes):
+            continue  # the way down runs through a box
+        candidates = (_Lane(source, list(targets), x, 0.5, entry_side, drop) for entry_side, x in tracks)
+        options = [lane for lane in candidates if _clear(diagram, lane, boxes, lanes)]
+    if not options:
+        raise ValueError(f"no lane for the edges out of {source} passes clear of every box")
     return options
 
 
@@ -220,6 +291,10 @@ def _clear(diagram: Diagram, lane: _Lane, boxes: Sequence[Node], lanes: Sequence
         low, high = other.span(diagram)
         if abs(other.x - lane.x) < LANE / 2 and low < bottom and top < high:
             return False
+        if lane.drop is not None and other.drop is not None and abs(lane.drop - other.drop) < LANE / 2:
+            (_, a0, a1, _), (_, b0, b1, _) = lane.runs(diagram)[0], other.runs(diagram)[0]
+            if a0 < b1 + LANE / 2 and b0 < a1 + LANE / 2:
+                return False  # the two runs out of the sources' bottoms would share a stretch
     return True
 
 
@@ -251,8 +326,8 @@ def _paths(entries: Sequence) -> list[str]:
     return [next(iter(e)) if isinstance(e, dict) else str(e) for e in entries]
 
 
-def _listing(label: str, items: Sequence[str]) -> list[str]:
-    return wrap(f"{label}: {', '.join(items)}", STAGE_TEXT) if items else []
+def _listing(label: str, items: Sequence[str], width: float) -> list[str]:
+    return wrap(f"{label}: {', '.join(items)}", width) if items else []
 
 
 def _by_folder(paths: Sequence[str]) -> list[str]:
