@@ -308,13 +308,19 @@ class CampaignConfig(Section):
     bootstrap: BootstrapConfig
 
 
+class QuantileCut(Section):
+    """A cut point taken from the data: this quantile of the value column on the training split."""
+
+    quantile: float = Field(gt=0, lt=1)  # 0.5: the training split's median
+
+
 class SegmentConfig(Section):
     """Risk x value segments, and behavioural personas from an unsupervised clustering."""
 
     risk_cut: float = Field(gt=0, lt=1)  # calibrated churn probability at or above which risk is high
     value_column: str  # revenue per customer, a numeric column of the schema (checked by prepare)
     value_unit: Literal["month", "year", "lifetime"]  # what one amount of value_column covers
-    value_cut: float  # at or above which value is high, in value_column's own unit
+    value_cut: float | QuantileCut  # at or above it value is high: an amount in value_column's unit, or a quantile
     horizon_months: int = Field(gt=0)  # expected revenue at risk = probability x monthly value x horizon
     segments: dict[Literal["high_risk_high_value", "high_risk_low_value", "low_risk_high_value",
                            "low_risk_low_value"], SegmentSpec]  # fmt: skip
@@ -336,6 +342,26 @@ class SegmentConfig(Section):
     def monthly_value(self, values: object) -> np.ndarray:
         """value_column's amounts as monthly ones (float64), the unit the value model works in."""
         return np.asarray(values, dtype="float64") * self.monthly_factor
+
+    @property
+    def cut(self) -> float:
+        """``value_cut`` as an amount; a quantile is one only once taken on the training split (``resolved``)."""
+        if isinstance(self.value_cut, QuantileCut):
+            raise ValueError(
+                f"segment.value_cut {{quantile: {self.value_cut.quantile:g}}} has no amount until it is taken on "
+                f"the training split's {self.value_column}: use SegmentConfig.resolved(values) first"
+            )
+        return self.value_cut
+
+    def resolved(self, training_values: object) -> SegmentConfig:
+        """This configuration with ``value_cut`` an amount: a quantile taken of ``training_values`` (the
+        training split's value_column, linear interpolation); an amount as it is."""
+        if not isinstance(self.value_cut, QuantileCut):
+            return self
+        values = np.asarray(training_values, dtype="float64")
+        if values.size == 0:
+            raise ValueError(f"segment.value_cut: no training values of {self.value_column} to take a quantile of")
+        return self.model_copy(update={"value_cut": float(np.quantile(values, self.value_cut.quantile))})
 
     @field_validator("segments")
     @classmethod

@@ -16,11 +16,11 @@ import yaml
 STATES = [f"S{i:02d}" for i in range(50)]
 TIERS = ["basic", "plus", "premium"]
 
-# What docs/ADAPT.md tells its reader to set for such a file (beside paths.raw_data), by dotted path.
+# What docs/ADAPT.md tells its reader to set for such a file (beside paths.raw_data), by dotted path;
+# segment.value_cut stays the default, the training split's median.
 PARAMS = {
     "segment.value_column": "annual_fee",
     "segment.value_unit": "year",
-    "segment.value_cut": 250.0,
     "segment.persona_columns": ["plan_tier", "intl_plan", "state"],
     "evaluate.error_analysis.columns": ["plan_tier", "intl_plan"],
     "evaluate.error_analysis.bands": {"account_weeks": [0, 52, 104, 260]},

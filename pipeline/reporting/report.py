@@ -70,7 +70,11 @@ def render(params: Params, evidence: Evidence, workdir: Path) -> str:
     context = {
         "tables": {t.id: t.markdown() for t in built.values()},
         "fig": images,
-        "facts": facts(params, evidence) | {"feature_columns": len(schema.feature_columns)},
+        "facts": facts(params, evidence)
+        | {
+            "feature_columns": len(schema.feature_columns),
+            "value_cut": evidence.segment_summary["value_cut"]["amount"],  # segment.value_cut as segment took it
+        },
         "params": params,
         "evidence": evidence,
     }
@@ -463,12 +467,13 @@ def _diagrams(params: Params, evidence: Evidence, workdir: Path, document_dir: P
     ]
     raw_params = yaml.safe_load(params.source.read_text())
     actual = {k: v["actual_churn_rate"] for k, v in evidence.segment_summary["segments_test"].items()}
+    segmented = params.segment.model_copy(update={"value_cut": evidence.segment_summary["value_cut"]["amount"]})
     champion_version = evidence.versions[registry.CHAMPION]
     drawn = [
         diagrams.pipeline(cfg.dvc_file, raw_params),
         diagrams.architectures(models),
         diagrams.study_design(params),
-        diagrams.segmentation(params, actual),
+        diagrams.segmentation(segmented, actual),
         diagrams.serving(
             params.tracking.registered_model,
             float(champion_version.tags["threshold"]),
