@@ -296,10 +296,10 @@ class SensitivityConfig(Section):
 
 class CampaignConfig(Section):
     """The value model of a retention campaign (``pipeline.segmentation.campaign``): assumptions,
-    each documented; amounts in the currency of the monthly charges."""
+    each documented; amounts in the currency of ``segment.value_column``."""
 
-    margin: float = Field(gt=0, le=1)  # share of the monthly charges that is contribution margin
-    offer_months: float = Field(ge=0)  # the retention offer: a discount of this many months' charges
+    margin: float = Field(gt=0, le=1)  # share of the monthly value that is contribution margin
+    offer_months: float = Field(ge=0)  # the retention offer: a discount of this many months' value
     contact_cost: float = Field(ge=0)  # cost of one contact
     success_rate: float = Field(ge=0, le=1)  # contacted would-be churners who stay because of it
     stayer_acceptance: float = Field(ge=0, le=1)  # contacted stayers who take the offer anyway
@@ -372,13 +372,17 @@ class SegmentConfig(Section):
 
 
 class ReportConfig(Section):
-    """Where the rendered report, its figures and the draw.io diagrams go (all committed)."""
+    """Where the rendered report, its figures and the draw.io diagrams go (all committed), and the few
+    words about the business that neither the schema nor the data hold."""
 
     document: Path
     figures: Path  # images the report embeds: copied from MLflow artifacts, diagrams rendered
     diagrams: Path  # draw.io sources, one per diagram
     dvc_file: Path  # the pipeline diagram is drawn from it
     profile_columns: int = Field(gt=0)  # categorical columns shown in "the customer base": widest churn spread
+    company: str = Field(min_length=1)  # whose customers these are: the report's title and prose name it
+    persona_columns_text: str | None = None  # the prose's words for segment.persona_columns; None: they are listed
+    unseen_data: str | None = None  # data the study lacks, named in the reflection; None: not named
 
 
 class ParallelConfig(Section):
