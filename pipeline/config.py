@@ -296,10 +296,10 @@ class SensitivityConfig(Section):
 
 class CampaignConfig(Section):
     """The value model of a retention campaign (``pipeline.segmentation.campaign``): assumptions,
-    each documented; amounts in the currency of the monthly charges."""
+    each documented; amounts in the currency of ``segment.value_column``."""
 
-    margin: float = Field(gt=0, le=1)  # share of the monthly charges that is contribution margin
-    offer_months: float = Field(ge=0)  # the retention offer: a discount of this many months' charges
+    margin: float = Field(gt=0, le=1)  # share of the monthly value that is contribution margin
+    offer_months: float = Field(ge=0)  # the retention offer: a discount of this many months' value
     contact_cost: float = Field(ge=0)  # cost of one contact
     success_rate: float = Field(ge=0, le=1)  # contacted would-be churners who stay because of it
     stayer_acceptance: float = Field(ge=0, le=1)  # contacted stayers who take the offer anyway
@@ -308,13 +308,19 @@ class CampaignConfig(Section):
     bootstrap: BootstrapConfig
 
 
+class QuantileCut(Section):
+    """A cut point taken from the data: this quantile of the value column on the training split."""
+
+    quantile: float = Field(gt=0, lt=1)  # 0.5: the training split's median
+
+
 class SegmentConfig(Section):
     """Risk x value segments, and behavioural personas from an unsupervised clustering."""
 
     risk_cut: float = Field(gt=0, lt=1)  # calibrated churn probability at or above which risk is high
     value_column: str  # revenue per customer, a numeric column of the schema (checked by prepare)
     value_unit: Literal["month", "year", "lifetime"]  # what one amount of value_column covers
-    value_cut: float  # at or above which value is high, in value_column's own unit
+    value_cut: float | QuantileCut  # at or above it value is high: an amount in value_column's unit, or a quantile
     horizon_months: int = Field(gt=0)  # expected revenue at risk = probability x monthly value x horizon
     segments: dict[Literal["high_risk_high_value", "high_risk_low_value", "low_risk_high_value",
                            "low_risk_low_value"], SegmentSpec]  # fmt: skip
@@ -337,6 +343,26 @@ class SegmentConfig(Section):
         """value_column's amounts as monthly ones (float64), the unit the value model works in."""
         return np.asarray(values, dtype="float64") * self.monthly_factor
 
+    @property
+    def cut(self) -> float:
+        """``value_cut`` as an amount; a quantile is one only once taken on the training split (``resolved``)."""
+        if isinstance(self.value_cut, QuantileCut):
+            raise ValueError(
+                f"segment.value_cut {{quantile: {self.value_cut.quantile:g}}} has no amount until it is taken on "
+                f"the training split's {self.value_column}: use SegmentConfig.resolved(values) first"
+            )
+        return self.value_cut
+
+    def resolved(self, training_values: object) -> SegmentConfig:
+        """This configuration with ``value_cut`` an amount: a quantile taken of ``training_values`` (the
+        training split's value_column, linear interpolation); an amount as it is."""
+        if not isinstance(self.value_cut, QuantileCut):
+            return self
+        values = np.asarray(training_values, dtype="float64")
+        if values.size == 0:
+            raise ValueError(f"segment.value_cut: no training values of {self.value_column} to take a quantile of")
+        return self.model_copy(update={"value_cut": float(np.quantile(values, self.value_cut.quantile))})
+
     @field_validator("segments")
     @classmethod
     def _all_four(cls, value: dict[str, SegmentSpec]) -> dict[str, SegmentSpec]:
@@ -346,13 +372,17 @@ class SegmentConfig(Section):
 
 
 class ReportConfig(Section):
-    """Where the rendered report, its figures and the draw.io diagrams go (all committed)."""
+    """Where the rendered report, its figures and the draw.io diagrams go (all committed), and the few
+    words about the business that neither the schema nor the data hold."""
 
     document: Path
     figures: Path  # images the report embeds: copied from MLflow artifacts, diagrams rendered
     diagrams: Path  # draw.io sources, one per diagram
     dvc_file: Path  # the pipeline diagram is drawn from it
     profile_columns: int = Field(gt=0)  # categorical columns shown in "the customer base": widest churn spread
+    company: str = Field(min_length=1)  # whose customers these are: the report's title and prose name it
+    persona_columns_text: str | None = None  # the prose's words for segment.persona_columns; None: they are listed
+    unseen_data: str | None = None  # data the study lacks, named in the reflection; None: not named
 
 
 class ParallelConfig(Section):

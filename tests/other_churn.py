@@ -7,24 +7,45 @@ a 0/1-like flag written true/false; a sign-up date. Cells are text, as a CSV hol
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from pipeline.data.schema import DataSchema
+
 STATES = [f"S{i:02d}" for i in range(50)]
 TIERS = ["basic", "plus", "premium"]
 
-# What docs/ADAPT.md tells its reader to set for such a file (beside paths.raw_data), by dotted path.
+# What docs/ADAPT.md tells its reader to set for such a file (beside paths.raw_data), by dotted path;
+# segment.value_cut stays the default, the training split's median.
 PARAMS = {
     "segment.value_column": "annual_fee",
     "segment.value_unit": "year",
-    "segment.value_cut": 250.0,
     "segment.persona_columns": ["plan_tier", "intl_plan", "state"],
     "evaluate.error_analysis.columns": ["plan_tier", "intl_plan"],
     "evaluate.error_analysis.bands": {"account_weeks": [0, 52, 104, 260]},
+    "report.company": "Northwind Mobile",
+    "report.persona_columns_text": None,
+    "report.unseen_data": None,
+    "tracking.experiment": "northwind-churn-ann",
+    "tracking.registered_model": "northwind-churn-ann",
 }
+
+
+def project_words(schema: DataSchema) -> list[str]:
+    """What gives the project's own data away in a text about another dataset: ``schema``'s column names
+    (the target's, "Churn", is also the study's subject, so it is left out), its value column in words,
+    its file and its company (also as in the MLflow names)."""
+    columns = [c for c in (schema.id_column, *schema.feature_columns) if c is not None]
+    return [*columns, "monthly charges", "teleconnect", "Otomoto", "otomoto"]
+
+
+def words_in(text: str, words: list[str]) -> list[str]:
+    """The ``words`` that ``text`` holds as whole words (case as given)."""
+    return [w for w in words if re.search(rf"\b{re.escape(w)}\b", text)]
 
 
 def set_dotted(params_file: Path, changes: dict[str, object]) -> None:

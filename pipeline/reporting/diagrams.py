@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 import yaml
 
-from pipeline.config import Params
+from pipeline.config import Params, SegmentConfig
 from pipeline.reporting.diagram import (
     PADDING,
     Diagram,
@@ -512,9 +512,9 @@ def _range(bounds: Sequence[float]) -> str:
 
 
 # ---- segmentation logic ---------------------------------------------------------------------
-def segmentation(params: Params, actual_churn: Mapping[str, float]) -> Diagram:
-    """The risk x value grid with each cell's action and its actual churn on test."""
-    seg = params.segment
+def segmentation(seg: SegmentConfig, actual_churn: Mapping[str, float]) -> Diagram:
+    """The risk x value grid with each cell's action and its actual churn on test (``seg`` resolved: the
+    value cut an amount)."""
     diagram = Diagram("segmentation", "From churn probability to a campaign")
     score = Node(
         "score",
@@ -532,7 +532,7 @@ def segmentation(params: Params, actual_churn: Mapping[str, float]) -> Diagram:
         ("low", "low"): "low_risk_low_value",
     }
     row_labels = {"high": f"p >= {seg.risk_cut:g}", "low": f"p < {seg.risk_cut:g}"}
-    col_labels = {"high": f"v >= {seg.value_cut:g}", "low": f"v < {seg.value_cut:g}"}
+    col_labels = {"high": f"v >= {seg.cut:g}", "low": f"v < {seg.cut:g}"}
     cells = {}
     for (risk, value), key in keys.items():
         segment = seg.segments[key]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +17,12 @@ import mlflow
 import yaml
 
 from pipeline import figures
-from pipeline.config import Params
+from pipeline.config import Params, SegmentConfig
 from pipeline.data.schema import DataSchema
 from pipeline.metric_registry import RESAMPLED, label, read_interval
 from pipeline.reporting import before_after_tables, claims, diagrams, rendering, tables
 from pipeline.reporting.evidence import Evidence, Study, download
+from pipeline.segmentation import personas
 from pipeline.tracking import registry
 
 TEMPLATE = "report.md.j2"
@@ -70,11 +71,57 @@ def render(params: Params, evidence: Evidence, workdir: Path) -> str:
     context = {
         "tables": {t.id: t.markdown() for t in built.values()},
         "fig": images,
-        "facts": facts(params, evidence) | {"feature_columns": len(schema.feature_columns)},
+        "facts": facts(params, evidence) | data_facts(params, schema, evidence.segment_summary["value_cut"]),
         "params": params,
         "evidence": evidence,
     }
     return environment.get_template(TEMPLATE).render(**context)
+
+
+def data_facts(params: Params, schema: DataSchema, value_cut: Mapping[str, float]) -> dict[str, object]:
+    """What the prose says of the data, from the schema and params rather than in the template's words:
+    column counts, the split, the value axis, the persona columns, the high-risk segments' names."""
+    seg = params.segment
+    checked = [*([schema.id_column] if schema.id_column else []), *schema.feature_columns, schema.target.column]
+    fractions = params.prepare.fractions
+    return {
+        "feature_columns": len(schema.feature_columns),
+        "checked_columns": len(checked),  # what the contract checks: the id, the features and the target
+        "ignored_columns": len(schema.ignore),
+        "split": "/".join(f"{100 * fractions[name]:g}" for name in ("train", "validation", "test")),
+        "value": value_facts(seg, value_cut),
+        "persona_columns": params.report.persona_columns_text or f"the columns {listed(seg.persona_columns)}",
+        "high_risk_segments": [seg.segments[c].name for c in ("high_risk_high_value", "high_risk_low_value")],
+    }
+
+
+def value_facts(seg: SegmentConfig, value_cut: Mapping[str, float]) -> dict[str, object]:
+    """The value axis in words: the value column's name as words ("annual_fee": "annual fee"),
+    its cut (``segment``'s ``value_cut``: the amount and the training split's share below it), and
+    revenue at risk's formula in its unit."""
+    words = " ".join(personas.column_words(seg.value_column))
+    per_month = {"month": f" x {seg.horizon_months}", "year": f" / 12 x {seg.horizon_months}", "lifetime": ""}
+    return {
+        "words": words,
+        "cut": value_cut["amount"],
+        "position": position(value_cut["training_share_below"]),
+        "revenue_at_risk": f"probability x {words}{per_month[seg.value_unit]}",
+    }
+
+
+def position(share_below: float) -> str:
+    """Where a cut sits among the training customers: "about the median" within 5 points of it, else the
+    nearest percentile ("about the 70th percentile")."""
+    if abs(share_below - 0.5) <= 0.05:
+        return "about the median"
+    percent = round(100 * share_below)
+    suffix = "th" if 10 <= percent % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(percent % 10, "th")
+    return f"about the {percent}{suffix} percentile"
+
+
+def listed(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
 def _tables(params: Params, evidence: Evidence) -> dict[str, tables.Table]:
@@ -463,12 +510,13 @@ def _diagrams(params: Params, evidence: Evidence, workdir: Path, document_dir: P
     ]
     raw_params = yaml.safe_load(params.source.read_text())
     actual = {k: v["actual_churn_rate"] for k, v in evidence.segment_summary["segments_test"].items()}
+    segmented = params.segment.model_copy(update={"value_cut": evidence.segment_summary["value_cut"]["amount"]})
     champion_version = evidence.versions[registry.CHAMPION]
     drawn = [
         diagrams.pipeline(cfg.dvc_file, raw_params),
         diagrams.architectures(models),
         diagrams.study_design(params),
-        diagrams.segmentation(params, actual),
+        diagrams.segmentation(segmented, actual),
         diagrams.serving(
             params.tracking.registered_model,
             float(champion_version.tags["threshold"]),

@@ -33,6 +33,7 @@ class Segmentation:
     explanations: explain.Explanations  # the champion's SHAP values, every customer
     importance: pd.DataFrame  # SHAP against permutation importance (``importance.compare``)
     evidence: segments.Evidence  # on the test split
+    value_cut: segments.ValueCut  # the value axis's cut point, resolved on the training split
     drivers: pd.DataFrame  # ``explain.drivers_by_segment``
     persona_by_segment: pd.DataFrame  # ``personas.by_segment``
 
@@ -45,8 +46,10 @@ def segment_customers(
     baseline: explain.Probability,
 ) -> Segmentation:
     """Score, segment, cluster and explain every customer with the ``champion``; the baseline's
-    probabilities only serve as the yardstick in the evidence. Personas are fitted, and the SHAP
-    background drawn, on the training split; permutation importance is measured on validation."""
+    probabilities only serve as the yardstick in the evidence. The value cut is resolved (a quantile
+    taken), personas are fitted, and the SHAP background drawn, on the training split; permutation
+    importance is measured on validation."""
+    cfg = cfg.resolved(splits["train"][cfg.value_column])
     frames = {name: frame.assign(split=name) for name, frame in splits.items()}
     customers = pd.concat(frames.values(), ignore_index=True)
     p = champion(_columns(customers, schema))
@@ -75,6 +78,7 @@ def segment_customers(
         ),
         drivers=explain.drivers_by_segment(explanations, assigned["segment"]),
         persona_by_segment=personas.by_segment(scored["persona"], scored["segment"]),
+        value_cut=segments.ValueCut.of(cfg, splits["train"][cfg.value_column]),
     )
 
 

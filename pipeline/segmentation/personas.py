@@ -107,7 +107,7 @@ def by_segment(persona: pd.Series, segment: pd.Series) -> pd.DataFrame:
 def phrase(column: str, value: str) -> str:
     """An attribute value in plain words: TechSupport=Yes "tech support", TechSupport=No "no tech support",
     OnlineBackup=No internet service "no internet service", Contract=Two year "two year contract"."""
-    words = [_plain(w) for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", column)]
+    words = column_words(column)
     if value == "Yes":
         return " ".join(words)
     if value == "No":
@@ -116,6 +116,12 @@ def phrase(column: str, value: str) -> str:
         return _plain(value)
     value = re.sub(r"\s*\(.*?\)", "", value)  # asides such as "(automatic)" dropped
     return f"{_plain(value)} {words[0]}"
+
+
+def column_words(column: str) -> list[str]:
+    """A column's name as lower-case words (acronyms kept): MonthlyCharges ["monthly", "charges"],
+    annual_fee ["annual", "fee"], StreamingTV ["streaming", "TV"]."""
+    return [_plain(w) for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", column)]
 
 
 def _plain(text: str) -> str:

@@ -14,11 +14,26 @@ CELLS = ("high_risk_high_value", "high_risk_low_value", "low_risk_high_value", "
 
 
 def cell(probability: np.ndarray, value: np.ndarray, cfg: SegmentConfig) -> np.ndarray:
-    """Each customer's cell: exactly one of ``CELLS``, from the two cut points."""
+    """Each customer's cell: exactly one of ``CELLS``, from the two cut points (``cfg`` resolved: the
+    value cut an amount, see ``SegmentConfig.resolved``)."""
     high_risk = np.asarray(probability) >= cfg.risk_cut
-    high_value = np.asarray(value, dtype="float64") >= cfg.value_cut
+    high_value = np.asarray(value, dtype="float64") >= cfg.cut
     names = np.where(high_risk, np.where(high_value, CELLS[0], CELLS[1]), np.where(high_value, CELLS[2], CELLS[3]))
     return names.astype(object)
+
+
+@dataclass(frozen=True)
+class ValueCut:
+    """Where the value axis is cut: the amount, and the share of the training split's customers below it."""
+
+    amount: float
+    training_share_below: float
+
+    @classmethod
+    def of(cls, cfg: SegmentConfig, training_values: np.ndarray) -> ValueCut:
+        """``cfg`` resolved on ``training_values`` (the training split's value column)."""
+        values = np.asarray(training_values, dtype="float64")
+        return cls(cfg.cut, float(np.mean(values < cfg.cut)))
 
 
 def assign(probability: np.ndarray, value: np.ndarray, cfg: SegmentConfig) -> pd.DataFrame:

@@ -150,6 +150,7 @@ def log_pyfunc(
     ``keras_models``: the seed models it averages, logged as one directory under their file names.
     ``input_example`` and ``background`` (training records that SHAP reasons are computed against):
     checked records, stored as the raw cells the contract checks again when the model loads."""
+    _ = segmentation.cut  # served segments need the value cut as an amount: a quantile not yet taken raises here
     names = [Path(path).name for path in keras_models]
     if not names or len(set(names)) != len(names):
         raise ValueError(f"need one or more .keras files with distinct names, got {names}")

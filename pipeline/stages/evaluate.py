@@ -223,12 +223,14 @@ def _log(
             for name, result in results.items()
         }
         example = validation.frame[schema.feature_columns].head(3)
-        seg = params.segment
+        seg = params.segment.resolved(train.frame[params.segment.value_column])  # the served value cut: an amount
+        mlflow.log_param("value_cut", seg.cut)
         background = train.frame[schema.feature_columns].sample(seg.shap_background, random_state=seg.shap_seed)
         models = {
             name: (stored[name], results[name], model_runs[name]) for name in dict.fromkeys([champion, "baseline"])
         }
-        versions = _register_aliases(params, schema, models, champion, md5, gated, example, background)
+        served = params.model_copy(update={"segment": seg})
+        versions = _register_aliases(served, schema, models, champion, md5, gated, example, background)
         mlflow.log_params({f"{alias}_version": v.version for alias, v in versions.items()})
     return versions
 

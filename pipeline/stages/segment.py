@@ -8,6 +8,7 @@ to the registered champion version. The analysis is ``pipeline.segmentation.anal
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -81,6 +82,7 @@ def _summary(result: Segmentation) -> dict[str, object]:
         # columns whose rank differs by 3 or more between SHAP (all customers, probability scale)
         # and permutation importance (validation, ROC-AUC): where the two methods tell different stories
         "importance_disagreements": importance.disagreements(result.importance),
+        "value_cut": dataclasses.asdict(result.value_cut),  # segment.value_cut as an amount (a quantile resolved)
     }
 
 

@@ -29,7 +29,8 @@ def cfg() -> SegmentConfig:
 def test_scored_table_rounds_and_names_each_customer(cfg: SegmentConfig) -> None:
     customers = pd.DataFrame({"id": ["c1", "c2", "c3"], "split": ["train", "test", "validation"]})
     probability = np.array([0.1234567, 0.9, 0.5])
-    assigned = segments.assign(probability, np.array([30.0, 100.0, 80.0]), cfg)
+    value = np.array([30.0, 100.0, 80.0])
+    assigned = segments.assign(probability, value, cfg.resolved(value))
     expected = np.array([-1.234, 12.345678, 0.004])
     described = pd.DataFrame({"persona": [1, 2], "name": ["savers", "streamers"]})
     reasons = [["r1", "r2", "r3"], ["s1", "s2", "s3"], ["t1", "t2", "t3"]]

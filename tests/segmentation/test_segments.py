@@ -18,7 +18,7 @@ Signal = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 @pytest.fixture(scope="module")
 def cfg() -> SegmentConfig:
-    return Params.load(REPO / "params.yaml").segment
+    return Params.load(REPO / "params.yaml").segment.model_copy(update={"value_cut": 70.0})
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_every_customer_gets_exactly_one_segment_by_the_cut_points(cfg: SegmentC
     cells = segments.cell(probability, value, cfg)
     assert set(cells) == set(segments.CELLS)
     high_risk = probability >= cfg.risk_cut
-    high_value = value >= cfg.value_cut
+    high_value = value >= cfg.cut
     assert np.array_equal(np.char.startswith(cells.astype(str), "high_risk"), high_risk)
     assert np.array_equal(np.char.endswith(cells.astype(str), "high_value"), high_value)
     assigned = segments.assign(probability, value, cfg)

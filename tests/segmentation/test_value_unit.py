@@ -13,7 +13,7 @@ from tests.conftest import REPO
 
 @pytest.fixture
 def monthly() -> SegmentConfig:
-    return Params.load(REPO / "params.yaml").segment
+    return Params.load(REPO / "params.yaml").segment.model_copy(update={"value_cut": 70.0})
 
 
 def test_a_yearly_or_lifetime_value_gives_the_revenue_at_risk_of_its_monthly_equivalent(monthly: SegmentConfig) -> None:

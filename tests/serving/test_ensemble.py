@@ -67,6 +67,8 @@ def _served(
 ) -> mlflow.pyfunc.PyFuncModel:
     """Logged with ``log_pyfunc`` into the current (test) store and loaded back as MLflow serves it."""
     mlflow.set_experiment("ensemble")  # in this store: an experiment id an earlier test set may not exist here
+    segment = Params.load(REPO / "params.yaml").segment
+    served = segment.resolved(records[segment.value_column].astype("float64"))  # the cut as evaluate serves it
     with mlflow.start_run():
         info = log_pyfunc(
             "model",
@@ -75,7 +77,7 @@ def _served(
             paths,
             decision,
             records.head(3),
-            Params.load(REPO / "params.yaml").segment,
+            served,
             records[schema.feature_columns].head(20),
         )
     return mlflow.pyfunc.load_model(info.model_uri)
