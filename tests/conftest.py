@@ -85,7 +85,7 @@ SMALL_BUDGETS = {
         name: {"training": {"epochs": 6, "early_stopping_patience": 3}}
         for name in ("brief-bn-dropout-adam", "brief-sgd", "brief-adam", "brief-rmsprop")
     },
-    "resample": {"repeats": 2},
+    "resample": {"repeats": 2, "folds": 3, "seeds_per_fold": 2},
     "evaluate": {"bootstrap": {"resamples": 200}},
     "segment": {
         "persona_k": [2, 3],
@@ -140,6 +140,7 @@ def pipeline_project(tmp_path_factory: pytest.TempPathFactory, schema: DataSchem
     root = new_project(tmp_path_factory.mktemp("pipeline") / "project", schema, SMALL_BUDGETS)
     with pytest.MonkeyPatch.context() as mp:
         use_project(root, mp)
+        mp.setenv("PIPELINE_WORKERS", "2")  # the two-worker run tests/stages/test_parallel_stages.py compares
         prepare.run(Params.load())
         test_split = root / "data" / "prepared" / "test.parquet"
         hidden = test_split.rename(root / "test.parquet.hidden")
@@ -184,6 +185,16 @@ HEAVY_FIXTURES = {
 # test on one of them runs in the same worker, which builds it once, as a serial run does. Any other test
 # runs with the rest of its module, so a module's own fixtures are built once too.
 SHARED_BUILDS = ("pipeline_project", "postgres_server")
+# The xdist groups that take longest, longest first (measured on 2 cores, docs: "Tests"): they start first,
+# so that no long group starts last and leaves one core idle at the end. Any other group follows.
+LONGEST_GROUPS = (
+    "tests/test_end_to_end.py",
+    "tests/training/test_numerics.py",
+    "pipeline_project",
+    "postgres_server",
+    "tests/test_other_dataset.py",
+    "tests/tuning/test_studies.py",
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups (and before -m deselects)
@@ -196,9 +207,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "tests on a heavy fixture must be marked @pytest.mark.slow (conftest.HEAVY_FIXTURES):\n  "
             + "\n  ".join(unmarked)
         )
+    groups: dict[str, str] = {}
     for item in items:
         shared = [name for name in SHARED_BUILDS if name in getattr(item, "fixturenames", ())]
-        item.add_marker(pytest.mark.xdist_group(shared[0] if shared else item.nodeid.split("::")[0]))
+        groups[item.nodeid] = shared[0] if shared else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+    rank = {group: k for k, group in enumerate(LONGEST_GROUPS)}
+    items.sort(key=lambda item: rank.get(groups[item.nodeid], len(rank)))  # stable: the rest keep their order
     skip_real_data_without_store(items)
 
 

@@ -26,6 +26,11 @@ SMALL = {  # MLproject `main` parameters: the real pipeline at a small budget
     "baseline_epochs": "8",
     "seeds": "[0,1]",
     "bootstrap_resamples": "100",
+    "boosting_trials": "4",
+    "logistic_trials": "3",
+    "repeats": "1",
+    "folds": "3",
+    "fold_seeds": "2",
 }
 GIT_IDENTITY = {  # dvc exp run commits experiments; a CI machine may have no git identity
     "GIT_AUTHOR_NAME": "e2e",

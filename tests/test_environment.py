@@ -88,3 +88,11 @@ def test_ci_runs_the_readme_s_test_command_word_for_word() -> None:
     readme = (REPO / "README.md").read_text()
     [command] = [line for line in readme.splitlines() if line.startswith("bash scripts/setup.sh") and "pytest" in line]
     assert command in (REPO / ".ci" / "run").read_text().splitlines()
+
+
+def test_the_readme_is_a_front_door_of_at_most_120_lines() -> None:
+    """What it is, the answer, the two commands, where to look; the rest belongs in docs/ (issue 25)."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    assert len(lines) <= 120, f"README.md has {len(lines)} lines: move detail to docs/DOCUMENTATION.md"
+    headings = [line for line in lines if line.startswith("## ")]
+    assert [h.split()[1] for h in headings[:3]] == ["The", "Two", "Where"], headings  # answer, commands, where

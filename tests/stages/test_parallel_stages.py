@@ -61,12 +61,16 @@ def _files(root: Path) -> dict[str, str]:
 
 
 def test_one_and_two_workers_give_the_same_studies_metrics_and_models(
-    tmp_path: Path, schema: DataSchema, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, schema: DataSchema, monkeypatch: pytest.MonkeyPatch, pipeline_project: Path
 ) -> None:
+    """The two-worker run is the session's ``pipeline_project`` (the same project and budgets, built with
+    ``PIPELINE_WORKERS=2``); this test runs the same stages again with one worker."""
     serial = _run(new_project(tmp_path / "serial", schema, SMALL_BUDGETS), 1, monkeypatch)
     trials_serial, files_serial = _trials(serial), _files(tmp_path / "serial")
-    two = _run(new_project(tmp_path / "two", schema, SMALL_BUDGETS), 2, monkeypatch)
-    trials_two, files_two = _trials(two), _files(tmp_path / "two")
+    use_project(pipeline_project, monkeypatch)
+    trials_two = _trials(Params.load())
+    every_file_two = _files(pipeline_project)
+    files_two = {path: every_file_two.get(path) for path in files_serial}  # later stages write more files
 
     budgets = SMALL_BUDGETS["optimize"]
     assert {label: len(t) for label, t in trials_serial.items()} == {

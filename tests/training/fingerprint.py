@@ -26,6 +26,9 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adam
 # [K, rows, inputs, units]: the first layer's batch product, a wide layer at batch 256, a validation pass
 PRODUCT_SHAPES = ((2, 32, 45, 16), (2, 256, 45, 128), (2, 1409, 45, 64), (5, 64, 128, 100))
 PARTS = ("products", "elementwise", "optimizers", "inference", "numpy", "golden")
+# taken on request only, not in the reference: the RMSprop control (the project's update and Keras's own)
+EXTRA_PARTS = ("rmsprop",)
+RMSPROP_KINDS = ("stock", "project")
 
 
 def md5(*arrays: object) -> str:
@@ -147,11 +150,12 @@ def inference(rng: np.random.Generator) -> dict[str, str]:
 
 
 def fingerprint(parts: tuple[str, ...] = PARTS) -> dict[str, object]:
-    """``parts``: which of ``PARTS`` to take (the cross-processor test takes the products and the
-    inference pass under qemu, where the whole fingerprint would take minutes)."""
+    """``parts``: which of ``PARTS`` (and ``EXTRA_PARTS``) to take (the cross-processor tests take the
+    products, the inference pass, the golden training and the RMSprop control in one process under
+    qemu, where the whole fingerprint would take many minutes)."""
     import tensorflow as tf
 
-    from tests.training.golden_training import numpy_md5, weights_md5
+    from tests.training.golden_training import numpy_md5, rmsprop_md5, weights_md5
 
     takers = {
         "products": lambda: products(np.random.default_rng(0)),
@@ -160,6 +164,7 @@ def fingerprint(parts: tuple[str, ...] = PARTS) -> dict[str, object]:
         "inference": lambda: inference(np.random.default_rng(2)),
         "numpy": lambda: {"numpy/openblas_scikit_learn": numpy_md5()[:12]},
         "golden": lambda: {"project/golden_training_weights": weights_md5()[:12]},
+        "rmsprop": lambda: {f"control/rmsprop_{kind}": rmsprop_md5(kind == "stock")[:12] for kind in RMSPROP_KINDS},
     }
     results = {key: value for part in parts for key, value in takers[part]().items()}
     return {"machine": machine(), "tensorflow": tf.__version__, "numpy": np.__version__, "results": results}
