@@ -25,6 +25,11 @@ class ModelResult:
     test: dict[str, dict[str, float]] = field(default_factory=dict)
     vs_baseline: dict[str, dict[str, float]] = field(default_factory=dict)
 
+    @property
+    def calibration(self) -> str:
+        """The calibration its decision applies, by kind, or ``"none"``."""
+        return self.calibrator.kind if self.calibrator else "none"
+
 
 def choose_threshold(cfg: ThresholdConfig, y: np.ndarray, p: np.ndarray, contact_value: np.ndarray) -> float:
     if cfg.rule == "max_profit":
@@ -43,7 +48,8 @@ def fit_decision(
 ) -> ModelResult:
     """Calibration (if it helps on validation) and threshold, both from validation only.
     ``contact_value``: each validation customer's realized net value if contacted (for max_profit)."""
-    calibrator, losses = None, {}
+    calibrator: Calibrator | None = None
+    losses: dict[str, float] = {}
     if cfg.calibration and kind == "ann":
         calibrator, losses = calibration.choose(y_val, p_val_raw, cfg.calibration, cfg.calibration_folds, seed=0)
     p_val = calibrator.apply(p_val_raw) if calibrator else p_val_raw
