@@ -43,7 +43,8 @@ def fit_decision(
 ) -> ModelResult:
     """Calibration (if it helps on validation) and threshold, both from validation only.
     ``contact_value``: each validation customer's realized net value if contacted (for max_profit)."""
-    calibrator, losses = None, {}
+    calibrator: Calibrator | None = None
+    losses: dict[str, float] = {}
     if cfg.calibration and kind == "ann":
         calibrator, losses = calibration.choose(y_val, p_val_raw, cfg.calibration, cfg.calibration_folds, seed=0)
     p_val = calibrator.apply(p_val_raw) if calibrator else p_val_raw
