@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
+import numpy.typing as npt
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
@@ -339,7 +340,7 @@ class SegmentConfig(Section):
         evenly over the horizon (so its revenue at risk is probability x the lifetime value)."""
         return {"month": 1.0, "year": 1 / 12, "lifetime": 1 / self.horizon_months}[self.value_unit]
 
-    def monthly_value(self, values: object) -> np.ndarray:
+    def monthly_value(self, values: npt.ArrayLike) -> np.ndarray:
         """value_column's amounts as monthly ones (float64), the unit the value model works in."""
         return np.asarray(values, dtype="float64") * self.monthly_factor
 
@@ -353,7 +354,7 @@ class SegmentConfig(Section):
             )
         return self.value_cut
 
-    def resolved(self, training_values: object) -> SegmentConfig:
+    def resolved(self, training_values: npt.ArrayLike) -> SegmentConfig:
         """This configuration with ``value_cut`` an amount: a quantile taken of ``training_values`` (the
         training split's value_column, linear interpolation); an amount as it is."""
         if not isinstance(self.value_cut, QuantileCut):

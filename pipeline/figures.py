@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import matplotlib
 
@@ -209,7 +209,7 @@ def campaign_curves(
     return fig
 
 
-def sensitivity_map(table: Mapping[str, Sequence[float]], title: str) -> Figure:
+def sensitivity_map(table: Mapping[Hashable, Sequence[float]], title: str) -> Figure:
     """Realized net value of the plan (and its size) over success rate x contact cost."""
     rates = sorted(set(table["success_rate"]))
     costs = sorted(set(table["contact_cost"]))

@@ -7,11 +7,15 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, so readers never see half a file."""
+def write_atomic(path: str | Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file in the same folder, so readers never see half a file.
+    ``write``'s return value (``Path.write_text``'s count, say) is ignored."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -22,6 +26,11 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_csv(path: str | Path, table: pd.DataFrame, float_format: str | None = None) -> None:
+    """A table without its index, through ``write_atomic``."""
+    write_atomic(path, lambda tmp: table.to_csv(tmp, index=False, float_format=float_format))
 
 
 def write_json(path: str | Path, payload: Any) -> None:

@@ -256,6 +256,6 @@ def _n(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
 
 
-def _q(text: str) -> str:
+def _q(text: object) -> str:
     """A YAML double-quoted scalar (JSON strings are valid YAML)."""
     return json.dumps(str(text), ensure_ascii=False)

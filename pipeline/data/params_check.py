@@ -6,7 +6,7 @@ parameter, the column and the columns that would fit, rather than minutes later 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from pipeline.config import Params
 from pipeline.data.contract import DataContractError, Violation
@@ -45,7 +45,7 @@ def check_params(params: Params, schema: DataSchema) -> None:
 
 
 def _kind(schema: DataSchema, column: str) -> str | None:
-    kinds = {
+    kinds: dict[str, Collection[str]] = {
         "numeric": schema.numeric, "binary": schema.binary, "a date": schema.dates,
         "categorical": schema.categorical, "ignored": schema.ignore,
     }  # fmt: skip

@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pandas as pd
 
 from pipeline.data.schema import DataSchema
 
 
-def profile(splits: dict[str, pd.DataFrame], schema: DataSchema) -> dict:
+class SplitStats(TypedDict):
+    rows: int
+    churn_rate: float
+
+
+class NumericStats(TypedDict):
+    mean: float
+    std: float
+    min: float
+    max: float
+    churn_corr: float  # correlation with the target
+
+
+class LevelStats(TypedDict):
+    share: float  # of the training customers
+    churn_rate: float
+
+
+class DataProfile(TypedDict):
+    """``summary/prepare.json``, and the prepare run's ``summary.json``."""
+
+    splits: dict[str, SplitStats]
+    numeric: dict[str, NumericStats]  # by column
+    categorical: dict[str, dict[str, LevelStats]]  # by column, then level
+
+
+def profile(splits: dict[str, pd.DataFrame], schema: DataSchema) -> DataProfile:
     """Rows and churn rate per split; feature summaries from the training split only."""
     target = schema.target.column
     train = splits["train"]
-    summary: dict = {
+    summary: DataProfile = {
         "splits": {
             name: {"rows": len(part), "churn_rate": round(float(part[target].mean()), 4)}
             for name, part in splits.items()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TypedDict, cast
 
 import numpy as np
 
@@ -96,7 +96,20 @@ def best_optimizer(resampled_means: Mapping[str, float], optimizers: Sequence[st
     return min(present, key=lambda o: (sign * resampled_means[o], o))
 
 
-def as_dict(scored: Scored) -> dict[str, object]:
+class ScoredRecord(TypedDict):
+    """A ``Scored`` as JSON (``as_dict``)."""
+
+    label: str
+    network: str
+    seeds: int
+    calibration: str
+    threshold: float
+    updates: int
+    test: dict[str, Estimate]
+    versus: dict[str, Estimate]
+
+
+def as_dict(scored: Scored) -> ScoredRecord:
     s = scored.served
     return {
         "label": s.label,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
@@ -14,6 +14,13 @@ from pipeline.evaluation.metrics import EPSILON, log_loss
 from pipeline.model import inference
 
 Kind = Literal["platt", "isotonic"]
+
+
+class CalibratorRecord(TypedDict):
+    """A ``Calibrator`` as JSON."""
+
+    kind: Kind
+    params: list[float]
 
 
 @dataclass(frozen=True)
@@ -29,11 +36,11 @@ class Calibrator:
         bits on every machine and in every process, the served model's included."""
         return inference.calibrate(self.kind, self.params, p, EPSILON)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> CalibratorRecord:
         return {"kind": self.kind, "params": list(self.params)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Calibrator:
+    def from_dict(cls, data: CalibratorRecord) -> Calibrator:
         return cls(kind=data["kind"], params=tuple(float(v) for v in data["params"]))
 
 
@@ -74,4 +81,5 @@ def choose(
     for kind in kinds:
         losses[kind] = cross_fitted_log_loss(kind, y, p, folds, seed)
     best = min(losses, key=losses.__getitem__)
-    return (None if best == "none" else fit(best, y, p)), losses
+    chosen = next((kind for kind in kinds if kind == best), None)  # the Kind, or None for "none"
+    return (None if chosen is None else fit(chosen, y, p)), losses

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from sklearn.base import ClassifierMixin
@@ -38,7 +39,14 @@ DEFAULTS = {  # the library's defaults: the references before they were tuned, f
 }  # fmt: skip
 L1_RATIO = {"l2": 0.0, "l1": 1.0}  # scikit-learn 1.8 deprecated `penalty` for `l1_ratio`
 CLASS_WEIGHT = {"none": None, "balanced": "balanced"}
+Hyperparameter = float | int | str  # a value as an Optuna trial suggests it and JSON holds it
 LIBLINEAR_MAX_ITER = 10_000  # liblinear's default, 100, stops short of convergence at a large C with l1
+
+
+class Classifier(Protocol):
+    """A fitted scikit-learn classifier, as ``probabilities`` uses it."""
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,7 @@ class TunedReference:
     """A reference's study result, as ``models/references/<name>.json`` holds it."""
 
     name: str
-    hyperparameters: dict[str, object]  # the study's parameters, as ``build`` takes them
+    hyperparameters: dict[str, Hyperparameter]  # the study's parameters, as ``build`` takes them
     val_log_loss: float  # of the best trial: fitted on train, scored on validation
     val_roc_auc: float
     trials: int
@@ -57,7 +65,7 @@ class TunedReference:
         return asdict(self)
 
 
-def build(name: str, hyperparameters: Mapping[str, object], seed: int) -> ClassifierMixin:
+def build(name: str, hyperparameters: Mapping[str, Hyperparameter], seed: int) -> ClassifierMixin:
     """The unfitted reference ``name`` with ``hyperparameters`` (exactly its keys in ``HYPERPARAMETERS``)."""
     _check(name, hyperparameters)
     if name == LOGISTIC_REGRESSION:
@@ -65,7 +73,7 @@ def build(name: str, hyperparameters: Mapping[str, object], seed: int) -> Classi
     return HistGradientBoostingClassifier(**hyperparameters, early_stopping=False, random_state=seed)
 
 
-def _check(name: str, hyperparameters: Mapping[str, object]) -> None:
+def _check(name: str, hyperparameters: Mapping[str, Hyperparameter]) -> None:
     if name not in HYPERPARAMETERS:
         raise ValueError(f"unknown reference model {name!r}; known: {', '.join(NAMES)}")
     expected, given = set(HYPERPARAMETERS[name]), set(hyperparameters)
@@ -74,9 +82,9 @@ def _check(name: str, hyperparameters: Mapping[str, object]) -> None:
         raise ValueError(f"{name}: hyperparameters missing {missing}, unknown {unknown}")
 
 
-def _logistic_regression(h: Mapping[str, object], seed: int) -> LogisticRegression:
+def _logistic_regression(h: Mapping[str, Hyperparameter], seed: int) -> LogisticRegression:
     return LogisticRegression(
-        C=float(h["C"]),  # type: ignore[arg-type]
+        C=float(h["C"]),
         l1_ratio=L1_RATIO[str(h["penalty"])],
         class_weight=CLASS_WEIGHT[str(h["class_weight"])],
         solver="liblinear",
@@ -86,8 +94,8 @@ def _logistic_regression(h: Mapping[str, object], seed: int) -> LogisticRegressi
 
 
 def fit_reference_models(
-    x: np.ndarray, y: np.ndarray, tuned: Mapping[str, Mapping[str, object]], seed: int
-) -> dict[str, object]:
+    x: np.ndarray, y: np.ndarray, tuned: Mapping[str, Mapping[str, Hyperparameter]], seed: int
+) -> dict[str, Classifier]:
     """Each reference fitted on ``x``, ``y`` with its tuned hyperparameters (``load_tuned``), by name."""
     missing = [name for name in NAMES if name not in tuned]
     if missing:
@@ -95,8 +103,8 @@ def fit_reference_models(
     return {name: build(name, tuned[name], seed).fit(x, y) for name in NAMES}
 
 
-def probabilities(model: object, x: np.ndarray) -> np.ndarray:
-    return model.predict_proba(x)[:, 1].astype("float64")  # type: ignore[attr-defined]
+def probabilities(model: Classifier, x: np.ndarray) -> np.ndarray:
+    return model.predict_proba(x)[:, 1].astype("float64")
 
 
 def tuned_file(directory: Path, name: str) -> Path:
@@ -114,7 +122,7 @@ def read_tuned(directory: Path) -> dict[str, TunedReference]:
     return found
 
 
-def load_tuned(directory: Path) -> dict[str, dict[str, object]]:
+def load_tuned(directory: Path) -> dict[str, dict[str, Hyperparameter]]:
     """The tuned hyperparameters in ``directory`` (``models/references``) by reference name, as
     ``fit_reference_models`` takes them."""
     return {name: record.hyperparameters for name, record in read_tuned(directory).items()}

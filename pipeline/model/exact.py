@@ -13,18 +13,23 @@ IEEE division and the root a correctly rounded ``vsqrtps``: the same bits everyw
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from keras import ops
 
+if TYPE_CHECKING:
+    import tensorflow as tf  # Keras's backend here: its ops take and give TensorFlow tensors
+
 
 @ops.custom_gradient
-def sqrt(x):
+def sqrt(x: tf.Tensor) -> tuple[tf.Tensor, Callable[..., tf.Tensor]]:
     """``sqrt(x)`` (NaN below zero) that XLA never turns into an approximate reciprocal: the
     root goes through a select, so ``a / sqrt(x)`` stays a division, in the gradient too
     (TensorFlow's own gradient of ``sqrt`` divides by the root, which XLA would rewrite)."""
     root = ops.where(x >= 0, ops.sqrt(x), math.nan)
 
-    def gradient(*args, upstream=None):
+    def gradient(*args: tf.Tensor, upstream: tf.Tensor | None = None) -> tf.Tensor:
         if upstream is None:
             (upstream,) = args
         return upstream * 0.5 / root
@@ -32,14 +37,14 @@ def sqrt(x):
     return root, gradient
 
 
-def _matvec(matrices, vectors):
+def _matvec(matrices: tf.Tensor, vectors: tf.Tensor) -> tf.Tensor:
     """``[..., r, c] x [..., c] -> [..., r]``: XLA emits a product with a vector side as its own
     loop code, not as a call to Eigen's matrix product."""
     return ops.squeeze(ops.matmul(matrices, ops.expand_dims(vectors, -1)), -1)
 
 
 @ops.custom_gradient
-def matmul(x, kernel):
+def matmul(x: tf.Tensor, kernel: tf.Tensor) -> tuple[tf.Tensor, Callable[..., tuple[tf.Tensor, tf.Tensor]]]:
     """``[K, rows, inputs] @ [K, inputs, units]`` as batched matrix-vector products, in the forward
     pass and in both gradients.
 
@@ -53,7 +58,7 @@ def matmul(x, kernel):
     by_unit = ops.transpose(kernel, [0, 2, 1])  # [K, units, inputs]
     y = _matvec(ops.broadcast_to(ops.expand_dims(x, 1), (k, units, rows, inputs)), by_unit)  # [K, units, rows]
 
-    def gradient(*args, upstream=None):
+    def gradient(*args: tf.Tensor, upstream: tf.Tensor | None = None) -> tuple[tf.Tensor, tf.Tensor]:
         if upstream is None:
             (upstream,) = args
         dx = _matvec(ops.broadcast_to(ops.expand_dims(kernel, 1), (k, rows, inputs, units)), upstream)

@@ -10,10 +10,15 @@ the others are refused rather than left to the approximate path.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import keras
 from keras import ops
 
 from pipeline.model import exact
+
+if TYPE_CHECKING:
+    import tensorflow as tf  # Keras's backend here: its ops take and give TensorFlow tensors
 
 
 class RMSprop(keras.optimizers.RMSprop):
@@ -24,7 +29,7 @@ class RMSprop(keras.optimizers.RMSprop):
         if self.momentum > 0 or self.centered:
             raise ValueError("exact RMSprop covers momentum=0, centered=False (the variant under study)")
 
-    def update_step(self, gradient, variable, learning_rate):
+    def update_step(self, gradient: tf.Tensor, variable: keras.Variable, learning_rate: tf.Tensor) -> None:
         lr = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         velocity = self._velocities[self._get_variable_index(variable)]
@@ -38,7 +43,7 @@ class RMSprop(keras.optimizers.RMSprop):
 class Adagrad(keras.optimizers.Adagrad):
     """``a <- a + g^2``; ``w <- w - lr g / sqrt(a + epsilon)``."""
 
-    def update_step(self, gradient, variable, learning_rate):
+    def update_step(self, gradient: tf.Tensor, variable: keras.Variable, learning_rate: tf.Tensor) -> None:
         lr = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         accumulator = self._accumulators[self._get_variable_index(variable)]

@@ -45,7 +45,7 @@ def _number_shared_objects(node: object, numbers: dict[int, int]) -> object:
     """The same config with every ``shared_object_id`` (a memory address) replaced by 1, 2, ...
     in order of first appearance, so objects shared before are shared after."""
     if isinstance(node, dict):
-        out = {}
+        out: dict[object, object] = {}
         for key, value in node.items():
             if key == "shared_object_id":
                 out[key] = numbers.setdefault(value, len(numbers) + 1)

@@ -71,7 +71,7 @@ class Ensemble:
         structure = tuple((layer.activation, layer.scale is not None) for layer in self.layers)
         self._function = _forward_function(structure, self.size)
         self._count = tf.constant(float(self.size), tf.float64)
-        self._compiled: dict[int, Callable] = {}  # by padded rows
+        self._compiled: dict[int, tf.types.experimental.ConcreteFunction] = {}  # by padded rows
 
     @classmethod
     def from_models(cls, models: Sequence[keras.Model]) -> Ensemble:
@@ -117,7 +117,7 @@ class Ensemble:
             return Prediction(np.empty((self.size, 0)), np.empty(0))
         return Prediction(np.concatenate(seeds, axis=1).astype("float64"), np.concatenate(means))
 
-    def _pass(self, rows: int) -> Callable:
+    def _pass(self, rows: int) -> tf.types.experimental.ConcreteFunction:
         """The pass for ``rows`` padded rows, as a concrete function: calling one skips
         ``tf.function``'s dispatch on its arguments, most of a single record's time."""
         if rows not in self._compiled:
@@ -179,7 +179,7 @@ def _padded_chunks(x: np.ndarray) -> list[tuple[np.ndarray, int]]:
 
 
 @functools.cache
-def _forward_function(structure: tuple[tuple[str, bool], ...], size: int) -> Callable:
+def _forward_function(structure: tuple[tuple[str, bool], ...], size: int) -> tf.types.experimental.PolymorphicFunction:
     """The compiled pass for one architecture (``structure``: activation and batch normalization per
     layer) and ``size`` seeds (the first ``size`` of the pack; the rest are copies)."""
 
@@ -194,6 +194,7 @@ def _forward_function(structure: tuple[tuple[str, bool], ...], size: int) -> Cal
             h = exact.matmul(inputs, kernel)  # not tf.matmul (Eigen): see pipeline.model.exact
             h = h * scale + shift if normalized else h + shift
             h = keras.activations.get(activation)(h)
+        assert h is not None, "no layers"  # at tracing; Ensemble refuses an empty structure
         p = h[:size, :, 0]  # [K, rows]
         total = tf.cast(p[0], tf.float64)
         for k in range(1, size):  # seed by seed, in order: NumPy's mean over axis 0
@@ -219,13 +220,13 @@ def calibrate(kind: str, params: Sequence[float], p: np.ndarray, epsilon: float)
 
 
 @functools.cache
-def _calibration_pass(kind: str, epsilon: float, rows: int, n_params: int) -> Callable:
+def _calibration_pass(kind: str, epsilon: float, rows: int, n_params: int) -> tf.types.experimental.ConcreteFunction:
     spec = (tf.TensorSpec([rows, 1], tf.float64), tf.TensorSpec([n_params], tf.float64))
     return _calibration_function(kind, epsilon).get_concrete_function(*spec)
 
 
 @functools.cache
-def _calibration_function(kind: str, epsilon: float) -> Callable:
+def _calibration_function(kind: str, epsilon: float) -> tf.types.experimental.PolymorphicFunction:
     def platt(p: tf.Tensor, params: tf.Tensor) -> tf.Tensor:
         p = tf.clip_by_value(p, epsilon, 1 - epsilon)
         return tf.sigmoid(params[0] * tf.math.log(p / (1 - p)) + params[1])

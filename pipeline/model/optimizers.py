@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -30,7 +30,7 @@ class OptimizerSpec:
     keras_class: str  # a class of keras.optimizers, imported only when building
     summary: str
     space: Mapping[str, Range]
-    fixed: Mapping[str, Any] = field(default_factory=dict)
+    fixed: Mapping[str, bool | float] = field(default_factory=dict)  # constructor arguments, e.g. nesterov=True
 
     def check(self, hyperparameters: Mapping[str, float]) -> None:
         unknown = set(hyperparameters) - set(self.space)

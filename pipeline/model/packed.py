@@ -10,6 +10,8 @@ into those ordinary Keras models, which are saved and served as before.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import keras
 import numpy as np
 from keras import ops
@@ -17,6 +19,9 @@ from keras import ops
 from pipeline.model import exact
 from pipeline.model.architecture import build_model
 from pipeline.model.config import ModelConfig
+
+if TYPE_CHECKING:
+    import tensorflow as tf  # Keras's backend here: its ops take and give TensorFlow tensors
 
 BN_MOMENTUM, BN_EPSILON = 0.99, 1e-3  # keras.layers.BatchNormalization's defaults
 MASK_LEVELS = 65536  # dropout masks come as uint16 draws: keep a unit when draw >= rate x levels
@@ -30,7 +35,7 @@ class PackedDense(keras.layers.Layer):
         self.kernel = self.add_weight(shape=(models, inputs, units), initializer="zeros", name="kernel")
         self.bias = self.add_weight(shape=(models, 1, units), initializer="zeros", name="bias") if use_bias else None
 
-    def call(self, x):
+    def call(self, x: tf.Tensor) -> tf.Tensor:
         # a tensor, not the variable (custom gradients refuse variables eagerly); see pipeline.model.exact
         y = exact.matmul(x, ops.copy(self.kernel))
         return y if self.bias is None else y + self.bias
@@ -47,7 +52,7 @@ class PackedBatchNormalization(keras.layers.Layer):
         self.moving_mean = self.add_weight(shape=shape, initializer="zeros", name="moving_mean", trainable=False)
         self.moving_variance = self.add_weight(shape=shape, initializer="ones", name="moving_variance", trainable=False)
 
-    def call(self, x, training: bool = False):
+    def call(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         if training:
             mean, variance = ops.moments(x, axes=[1], keepdims=True)
             self.moving_mean.assign(self.moving_mean * BN_MOMENTUM + mean * (1.0 - BN_MOMENTUM))
@@ -96,7 +101,7 @@ class PackedNetwork:
         """Trainable weights and batch normalization's moving averages."""
         return [v for layer in self._layers() for v in layer.variables]
 
-    def __call__(self, x, training: bool = False, masks: list | None = None):
+    def __call__(self, x: tf.Tensor, training: bool = False, masks: list[tf.Tensor] | None = None) -> tf.Tensor:
         """``x``: [K, rows, features] -> churn probabilities [K, rows]. ``masks``: when training,
         one uint16 [K, rows, units] tensor per layer with dropout (as ``dropout_widths``), in order."""
         masks = list(masks or [])
@@ -116,7 +121,7 @@ class PackedNetwork:
                 x = x * kept / keep
         return ops.sigmoid(self.output(x))[..., 0]
 
-    def l2_penalty(self):
+    def l2_penalty(self) -> tf.Tensor:
         """Each model's L2 term, [K]: what ``keras.regularizers.L2`` adds for its kernels."""
         penalty = ops.zeros((self.size,))
         if self.config.l2 > 0:

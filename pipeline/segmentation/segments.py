@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from pipeline.config import SegmentConfig
@@ -30,7 +31,7 @@ class ValueCut:
     training_share_below: float
 
     @classmethod
-    def of(cls, cfg: SegmentConfig, training_values: np.ndarray) -> ValueCut:
+    def of(cls, cfg: SegmentConfig, training_values: npt.ArrayLike) -> ValueCut:
         """``cfg`` resolved on ``training_values`` (the training split's value column)."""
         values = np.asarray(training_values, dtype="float64")
         return cls(cfg.cut, float(np.mean(values < cfg.cut)))

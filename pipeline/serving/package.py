@@ -21,7 +21,7 @@ import mlflow
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.models.model import ModelInfo
-from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema
+from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema, TensorSpec
 
 import pipeline
 from pipeline.config import SegmentConfig
@@ -41,11 +41,11 @@ def signature(schema: DataSchema) -> ModelSignature:
     Numeric columns are typed ``Any`` because they arrive as numbers (JSON) or text (CSV, and the
     blank ``TotalCharges`` of new customers); categorical ones ``string``, which MLflow checks
     much faster than ``Any``."""
-    inputs = [
+    inputs: list[ColSpec | TensorSpec] = [  # Schema's element type (list is invariant)
         ColSpec(AnyType() if name in {*schema.numeric, *schema.binary} else "string", name, required=False)
         for name in [*([schema.id_column] if schema.id_column else []), *schema.feature_columns]
     ]
-    outputs = [
+    outputs: list[ColSpec | TensorSpec] = [
         ColSpec("string" if schema.id_column else "long", schema.record_id, required=False),
         ColSpec("double", "churn_probability"),
         ColSpec("long", "churn"),

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import mlflow.pyfunc
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.pyfunc import PythonModel, PythonModelContext  # not mlflow.pyfunc.X: a lazy loader to type checkers
 
 from pipeline.data.contract import DataContractError
 
 
-class ChurnModel(mlflow.pyfunc.PythonModel):
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+class ChurnModel(PythonModel):
+    def load_context(self, context: PythonModelContext) -> None:
         from pipeline.serving.scorer import Scorer
 
         files = context.artifacts
@@ -31,7 +31,7 @@ class ChurnModel(mlflow.pyfunc.PythonModel):
         )
 
     def predict(
-        self, context: mlflow.pyfunc.PythonModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+        self, context: PythonModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypedDict
 
 import mlflow
 import pandas as pd
@@ -24,11 +25,33 @@ from pipeline import figures
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5, read_split
 from pipeline.data.schema import DataSchema
-from pipeline.io import read_json, write_atomic, write_json
+from pipeline.io import read_json, write_csv, write_json
 from pipeline.segmentation import campaign, targeting
 from pipeline.tracking import registry, runs, store
 
 log = logging.getLogger(__name__)
+
+
+class CampaignSummary(TypedDict):
+    """``summary/campaign.json``, and the run's ``summary.json``."""
+
+    customers: int
+    test_customers: int
+    planned_contacts: int
+    planned_expected_net_value: float
+    test_planned_contacts: int
+    base_planned_contacts: int
+    test_planned_share: float
+    test_net_value: dict[str, dict[str, float]]  # targeting.summarize, per rule
+    base_scale: float
+
+
+class CampaignHeadline(TypedDict):
+    """``headline/campaign.json``: what runs are compared by."""
+
+    test_planned_contacts: int
+    test_net_value: dict[str, float]  # net_value, low, high
+    test_plan_minus_existing: dict[str, float]  # value, low, high
 
 
 def run(params: Params) -> None:
@@ -62,7 +85,7 @@ def run(params: Params) -> None:
                             "planned_expected_net_value": summary["planned_expected_net_value"]})  # fmt: skip
         runs.save_and_log_figures(active.info.run_id, _figures(check), paths.plots / "campaign")
         runs.log_tables(active.info.run_id, out)
-        mlflow.log_dict(summary, "summary.json")
+        mlflow.log_dict(dict(summary), "summary.json")
     log.info(
         "plan on the %d test customers: contact %d, expected net value %.0f; realized: %s",
         len(test), summary["planned_contacts"], summary["planned_expected_net_value"],
@@ -78,12 +101,12 @@ def _write_tables(out: Path, check: targeting.PlanCheck, plan: pd.DataFrame) -> 
         "plan_by_segment.csv": plan,
     }
     for file, table in tables.items():
-        write_atomic(out / file, lambda tmp, t=table: t.to_csv(tmp, index=False, float_format="%.6f"))
+        write_csv(out / file, table, float_format="%.6f")
 
 
 def _summary(
     customers: pd.DataFrame, test: pd.DataFrame, plan: pd.DataFrame, check: targeting.PlanCheck
-) -> dict[str, object]:
+) -> CampaignSummary:
     return {
         "customers": len(customers),
         "test_customers": len(test),
@@ -97,7 +120,7 @@ def _summary(
     }
 
 
-def _headline(summary: dict) -> dict[str, object]:
+def _headline(summary: CampaignSummary) -> CampaignHeadline:
     """The plan's size and what it realized on test, alone and against the existing model's targeting."""
     planned, existing = (summary["test_net_value"][r] for r in ("expected net value", "existing model's probability"))
     return {

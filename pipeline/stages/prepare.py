@@ -10,7 +10,7 @@ from pipeline.config import Params
 from pipeline.data.contract import load_dataset
 from pipeline.data.params_check import check_params
 from pipeline.data.prepared import write_split
-from pipeline.data.profile import profile
+from pipeline.data.profile import DataProfile, profile
 from pipeline.data.schema import DataSchema
 from pipeline.data.split import SPLITS, stratified_split
 from pipeline.features.preprocessing import Preprocessor
@@ -61,7 +61,10 @@ def run(params: Params) -> None:
     log.info("prepared %d rows: %s", len(frame), {k: len(v) for k, v in splits.items()})
 
 
-def _headline(data_profile: dict) -> dict:
+def _headline(data_profile: DataProfile) -> dict[str, dict[str, float]]:
     """Rows and churn rate per split: what a rerun on new data is compared by."""
     splits = data_profile["splits"]
-    return {key: {name: stats[key] for name, stats in splits.items()} for key in ("rows", "churn_rate")}
+    return {
+        "rows": {name: stats["rows"] for name, stats in splits.items()},
+        "churn_rate": {name: stats["churn_rate"] for name, stats in splits.items()},
+    }

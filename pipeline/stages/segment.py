@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypedDict
 
 import mlflow
 from matplotlib.figure import Figure
@@ -21,12 +22,34 @@ from pipeline.config import Params
 from pipeline.data.prepared import data_md5, read_split
 from pipeline.data.schema import DataSchema
 from pipeline.data.split import SPLITS
-from pipeline.io import read_json, write_atomic, write_json
+from pipeline.io import read_json, write_atomic, write_csv, write_json
 from pipeline.segmentation import explain, importance, segments
 from pipeline.segmentation.analysis import Segmentation, segment_customers
 from pipeline.tracking import registry, runs, store
 
 log = logging.getLogger(__name__)
+
+
+class SegmentSummary(TypedDict):
+    """``summary/segment.json``, and the run's ``summary.json``."""
+
+    customers: int
+    personas: int
+    persona_silhouette: float
+    segments_test: dict[str, dict[str, float]]  # segments.summarize
+    churners_reached_test: dict[str, dict[str, int]]  # segments.churners_reached_at, per model
+    importance_rank_correlation: float
+    importance_disagreements: dict[str, dict[str, int]]  # importance.disagreements
+    value_cut: dict[str, float]  # segments.ValueCut's fields
+
+
+class SegmentHeadline(TypedDict):
+    """``headline/segment.json``: what runs are compared by."""
+
+    personas: int
+    persona_silhouette: float
+    lift_test: dict[str, float]  # per segment
+    importance_rank_correlation: float
 
 
 def run(params: Params) -> None:
@@ -52,7 +75,7 @@ def run(params: Params) -> None:
         mlflow.log_metric("personas", result.personas.k)
         runs.save_and_log_figures(active.info.run_id, _figures(result, schema), paths.plots / "segment")
         runs.log_tables(active.info.run_id, out)
-        mlflow.log_dict(summary, "summary.json")
+        mlflow.log_dict(dict(summary), "summary.json")
     log.info("segments on test: %s", {s: round(v["actual_churn_rate"], 3) for s, v in summary["segments_test"].items()})
 
 
@@ -67,11 +90,11 @@ def _write_tables(out: Path, result: Segmentation) -> None:
         "importance.csv": result.importance.reset_index(),
     }
     for file, table in tables.items():
-        write_atomic(out / file, lambda tmp, t=table: t.to_csv(tmp, index=False, float_format="%.6f"))
+        write_csv(out / file, table, float_format="%.6f")
     write_atomic(out / "personas.json", lambda tmp: tmp.write_text(result.personas.to_json()))
 
 
-def _summary(result: Segmentation) -> dict[str, object]:
+def _summary(result: Segmentation) -> SegmentSummary:
     return {
         "customers": len(result.scored),
         "personas": result.personas.k,
@@ -86,7 +109,7 @@ def _summary(result: Segmentation) -> dict[str, object]:
     }
 
 
-def _headline(summary: dict) -> dict[str, object]:
+def _headline(summary: SegmentSummary) -> SegmentHeadline:
     """What separates churners, compared between runs: personas, and each segment's churn lift on test."""
     return {
         "personas": summary["personas"],

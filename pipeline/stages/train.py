@@ -41,9 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
 
 
-def run(params: Params, **options: object) -> None:
+def run(params: Params, *, seed: int, **options: object) -> None:
+    """``seed``: ``--seed``; ``options``: the other options, as ``candidate_from_options`` takes them."""
     candidate = candidate_from_options(params.baseline.candidate, options)
-    seed = int(options["seed"])  # type: ignore[call-overload]
     data = load_training_data(params.paths)
     store.configure(params.tracking.experiment)
     name = f"train-{candidate.optimizer.name}"

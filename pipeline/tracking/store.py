@@ -16,7 +16,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import yaml
-from mlflow.data.pandas_dataset import PandasDataset
+from mlflow.data.pandas_dataset import PandasDataset, from_pandas
 from mlflow.tracking import MlflowClient
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,10 @@ def configure(experiment: str, root: Path | None = None) -> str:
         try:
             experiment_id = mlflow.create_experiment(experiment, artifact_location=location)
         except mlflow.exceptions.MlflowException:  # created meanwhile by a concurrent stage
-            experiment_id = mlflow.get_experiment_by_name(experiment).experiment_id
+            found = mlflow.get_experiment_by_name(experiment)
+            if found is None:  # not created after all: the creation's own error
+                raise
+            experiment_id = found.experiment_id
     experiment_found = mlflow.set_experiment(experiment_id=experiment_id)
     if experiment_found.tags.get(EXPERIMENT_KIND) != MODEL_TRAINING:
         MlflowClient().set_experiment_tag(experiment_id, EXPERIMENT_KIND, MODEL_TRAINING)
@@ -169,7 +172,7 @@ def dataset(frame: pd.DataFrame, path: Path, target: str, digest: str) -> Pandas
         # integer columns cannot hold missing values; neither applies to a record of the training data.
         warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
-        found = mlflow.data.from_pandas(
+        found = from_pandas(  # what mlflow.data registers as its from_pandas at import
             frame, source=path.resolve().as_uri(), targets=target, name=path.stem, digest=digest
         )
         _ = found.schema  # inferred (and cached) here, where its warning is silenced, not when logged

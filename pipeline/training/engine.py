@@ -181,50 +181,88 @@ class PackedTrainer:
         data = _resident(members)
         x_val, val_rows = _stack_validation(members)
         x_val = _packed(x_val, network.size)
-        histories = [History() for _ in members]
-        best = [np.inf] * len(members)
-        best_weights: list[list[np.ndarray] | None] = [None] * len(members)
-        stale = [0] * len(members)
-        training = np.ones(len(members), "float32")
+        progress = _Progress.start(len(members))
 
         for epoch in range(1, epochs + 1):
-            parts = [f.next() for f in feeds]
-            order, real, *masks = (tf.constant(np.stack(p, axis=1)) for p in zip(*parts, strict=True))
-            frozen = uneven or not training.all()
-            sums, p_val = self._epoch[frozen](*data, order, real, tf.constant(training), x_val, *masks)
-            sums = sums.numpy()
-            val_loss, val_auc = _validation_metrics(members, p_val.numpy().astype("float64"), val_rows)
-            improved = []
-            for k in range(len(members)):
-                if not training[k]:
-                    continue
-                if not np.isfinite(sums[k]):
-                    raise TrainingDivergedError(f"training loss is {sums[k]} at epoch {epoch}")
-                history = histories[k]
-                history.train_loss.append(float(sums[k]))
-                history.val_loss.append(float(val_loss[k]))
-                history.val_roc_auc.append(float(val_auc[k]))
-                if on_epoch is not None:
-                    on_epoch(epoch, {"train_loss": float(sums[k]), "val_loss": history.val_loss[-1],
-                                     "val_roc_auc": history.val_roc_auc[-1]})  # fmt: skip
-                if history.val_loss[-1] < best[k]:
-                    best[k], history.best_epoch, stale[k] = history.val_loss[-1], epoch, 0
-                    improved.append(k)
-                elif patience is not None:
-                    stale[k] += 1
-                    if stale[k] >= patience:
-                        training[k] = 0.0  # stopped: its weights no longer change
+            sums, p_val = self._run_epoch(feeds, uneven, data, x_val, progress.training)
+            val_loss, val_auc = _validation_metrics(members, p_val, val_rows)
+            improved = progress.record(epoch, sums, val_loss, val_auc, patience, on_epoch)
             if patience is not None and improved:
                 values = network.slices()
                 for k in improved:
-                    best_weights[k] = values[k]
-            if not training.any():
+                    progress.best_weights[k] = values[k]
+            if not progress.training.any():
                 break
-        for k, values in enumerate(best_weights):
-            if values is not None:
-                network.restore(k, values)
+        for k, weights in enumerate(progress.best_weights):
+            if weights is not None:
+                network.restore(k, weights)
         network.unpack()
-        return histories
+        return progress.histories
+
+    def _run_epoch(
+        self,
+        feeds: list[_Epochs],
+        uneven: bool,
+        data: tuple[tf.Tensor, tf.Tensor, tf.Tensor],
+        x_val: tf.Tensor,
+        training: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One compiled epoch of the pack: each network's epoch loss [K] and validation probabilities
+        [K, rows] (float64), as NumPy arrays."""
+        parts = [f.next() for f in feeds]
+        order, real, *masks = (tf.constant(np.stack(p, axis=1)) for p in zip(*parts, strict=True))
+        frozen = uneven or not training.all()
+        sums, p_val = self._epoch[frozen](*data, order, real, tf.constant(training), x_val, *masks)
+        return sums.numpy(), p_val.numpy().astype("float64")
+
+
+@dataclass
+class _Progress:
+    """Each network's curves and early-stopping state while a pack trains."""
+
+    histories: list[History]
+    best: list[float]  # lowest validation loss so far
+    best_weights: list[list[np.ndarray] | None]  # the variables' values at that epoch (with patience)
+    stale: list[int]  # epochs since the last improvement
+    training: np.ndarray  # [K] float32: 1 while a network trains, 0 once early stopping stopped it
+
+    @classmethod
+    def start(cls, size: int) -> _Progress:
+        histories = [History() for _ in range(size)]
+        return cls(histories, [np.inf] * size, [None] * size, [0] * size, np.ones(size, "float32"))
+
+    def record(
+        self,
+        epoch: int,
+        sums: np.ndarray,
+        val_loss: np.ndarray,
+        val_auc: np.ndarray,
+        patience: int | None,
+        on_epoch: EpochCallback | None,
+    ) -> list[int]:
+        """Append the epoch's metrics of each network still training and stop those out of patience;
+        returns the networks whose validation loss improved."""
+        improved = []
+        for k in range(len(self.histories)):
+            if not self.training[k]:
+                continue
+            if not np.isfinite(sums[k]):
+                raise TrainingDivergedError(f"training loss is {sums[k]} at epoch {epoch}")
+            history = self.histories[k]
+            history.train_loss.append(float(sums[k]))
+            history.val_loss.append(float(val_loss[k]))
+            history.val_roc_auc.append(float(val_auc[k]))
+            if on_epoch is not None:
+                on_epoch(epoch, {"train_loss": float(sums[k]), "val_loss": history.val_loss[-1],
+                                 "val_roc_auc": history.val_roc_auc[-1]})  # fmt: skip
+            if history.val_loss[-1] < self.best[k]:
+                self.best[k], history.best_epoch, self.stale[k] = history.val_loss[-1], epoch, 0
+                improved.append(k)
+            elif patience is not None:
+                self.stale[k] += 1
+                if self.stale[k] >= patience:
+                    self.training[k] = 0.0  # stopped: its weights no longer change
+        return improved
 
 
 def _resident(members: list[Member]) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:

@@ -8,6 +8,7 @@ Nothing in it depends on where or when it was trained (the MLflow run ids are ke
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,7 @@ class StoredCandidate:
         return [keras.saving.load_model(path, compile=False) for path in self.model_paths]
 
 
-def save(directory: Path, results: SeedResults, extra: dict | None = None) -> None:
+def save(directory: Path, results: SeedResults, extra: Mapping[str, object] | None = None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for run in results.runs:
         run.save(directory / f"seed-{run.seed}.keras")
