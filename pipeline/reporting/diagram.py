@@ -8,6 +8,7 @@ and edges carry explicit waypoints, so draw.io draws them where the PNG does.
 from __future__ import annotations
 
 import html
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,16 +25,26 @@ LINE_HEIGHT = 1.3  # draw.io's line height for HTML labels is about 1.2 x the fo
 PADDING = 10  # inside a box, each side
 FONT_FAMILY = "Helvetica"
 
-STYLES = {
-    "stage": {"fill": "#dae8fc", "stroke": "#6c8ebf", "rounded": True},
-    "data": {"fill": "#fff2cc", "stroke": "#d6b656", "rounded": False},
-    "store": {"fill": "#e1d5e7", "stroke": "#9673a6", "rounded": True},
-    "decision": {"fill": "#f8cecc", "stroke": "#b85450", "rounded": True},
-    "good": {"fill": "#d5e8d4", "stroke": "#82b366", "rounded": True},
-    "note": {"fill": "#f5f5f5", "stroke": "#666666", "rounded": False},
-    "cell": {"fill": "#ffffff", "stroke": "#999999", "rounded": False},
-    "header": {"fill": "#eeeeee", "stroke": "#999999", "rounded": False},
-    "title": {"fill": "none", "stroke": "none", "rounded": False},
+
+@dataclass(frozen=True)
+class Look:
+    """How a kind of box is drawn."""
+
+    fill: str
+    stroke: str
+    rounded: bool
+
+
+STYLES: dict[str, Look] = {
+    "stage": Look("#dae8fc", "#6c8ebf", True),
+    "data": Look("#fff2cc", "#d6b656", False),
+    "store": Look("#e1d5e7", "#9673a6", True),
+    "decision": Look("#f8cecc", "#b85450", True),
+    "good": Look("#d5e8d4", "#82b366", True),
+    "note": Look("#f5f5f5", "#666666", False),
+    "cell": Look("#ffffff", "#999999", False),
+    "header": Look("#eeeeee", "#999999", False),
+    "title": Look("none", "none", False),
 }
 
 
@@ -102,8 +113,16 @@ class Diagram:
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)
 
-    def connect(self, source: str, target: str, **route: object) -> Edge:
-        edge = Edge(f"e{len(self.edges) + 1}-{source}-{target}", source, target, **route)  # type: ignore[arg-type]
+    def connect(
+        self,
+        source: str,
+        target: str,
+        exit: tuple[float, float] = (1.0, 0.5),
+        entry: tuple[float, float] = (0.0, 0.5),
+        waypoints: Sequence[tuple[float, float]] = (),
+        dashed: bool = False,
+    ) -> Edge:
+        edge = Edge(f"e{len(self.edges) + 1}-{source}-{target}", source, target, exit, entry, list(waypoints), dashed)
         self.edges.append(edge)
         return edge
 
@@ -190,8 +209,8 @@ class Diagram:
     def _style(node: Node) -> str:
         look = STYLES[node.kind]
         return (
-            f"rounded={int(look['rounded'])};whiteSpace=wrap;html=1;fillColor={look['fill']};"
-            f"strokeColor={look['stroke']};fontFamily={FONT_FAMILY};fontSize={FONT_SIZE};"
+            f"rounded={int(look.rounded)};whiteSpace=wrap;html=1;fillColor={look.fill};"
+            f"strokeColor={look.stroke};fontFamily={FONT_FAMILY};fontSize={FONT_SIZE};"
             f"align=center;verticalAlign=middle;spacing={PADDING // 2};"
         )
 
@@ -220,14 +239,14 @@ class Diagram:
             ax.add_patch(arrow)
         for node in self.nodes:
             look = STYLES[node.kind]
-            if look["fill"] != "none":
+            if look.fill != "none":
                 box = FancyBboxPatch(
                     (node.x, node.y),
                     node.width,
                     node.height,
-                    boxstyle="round,pad=0,rounding_size=8" if look["rounded"] else "square,pad=0",
-                    facecolor=look["fill"],
-                    edgecolor=look["stroke"],
+                    boxstyle="round,pad=0,rounding_size=8" if look.rounded else "square,pad=0",
+                    facecolor=look.fill,
+                    edgecolor=look.stroke,
                     linewidth=1,
                 )
                 ax.add_patch(box)
@@ -270,57 +289,28 @@ class Diagram:
 
 
 def wrap(text: str, width: float, bold: bool = False) -> list[str]:
-    """Greedy word wrap to ``width`` pixels of text."""
+    """Greedy word wrap to ``width`` pixels of text; a word wider than that (a path, a dotted
+    name) is broken after its ``/``, ``.`` or ``_``."""
     lines: list[str] = []
     for word in text.split():
-        if lines and text_width(f"{lines[-1]} {word}", bold) <= width:
-            lines[-1] = f"{lines[-1]} {word}"
+        first, *rest = _pieces(word, width, bold)
+        if lines and text_width(f"{lines[-1]} {first}", bold) <= width:
+            lines[-1] = f"{lines[-1]} {first}"
         else:
-            lines.append(word)
+            lines.append(first)
+        lines += rest
     return lines
 
 
-def column(nodes: Sequence[Node], x: float, y: float, gap: float, width: float | None = None) -> float:
-    """Stack ``nodes`` top-down at ``x`` (centred on the widest or on ``width``); return the bottom."""
-    widest = width if width is not None else max(n.width for n in nodes)
-    for node in nodes:
-        node.x, node.y = x + (widest - node.width) / 2, y
-        y += node.height + gap
-    return y - gap
-
-
-def in_row(nodes: Sequence[Node], x: float, y: float, gap: float) -> float:
-    """Place ``nodes`` left to right from ``x``, tops at ``y``; return the bottom of the tallest."""
-    for node in nodes:
-        node.x, node.y = x, y
-        x += node.width + gap
-    return y + max(n.height for n in nodes)
-
-
-def row_width(nodes: Sequence[Node], gap: float) -> float:
-    """The width ``in_row`` gives ``nodes``."""
-    return sum(n.width for n in nodes) + gap * (len(nodes) - 1)
-
-
-def staggered_width(nodes: Sequence[Node], gap: float) -> float:
-    """The width ``staggered`` gives ``nodes``: about half of ``row_width`` for many."""
-    widest = max(n.width for n in nodes)
-    return (len(nodes) - 1) * (widest + gap) / 2 + widest
-
-
-def staggered(nodes: Sequence[Node], x: float, y: float, gap_x: float, gap_y: float) -> float:
-    """A row too wide for the page, wrapped into two: ``nodes`` left to right from ``x``, alternately
-    in the upper row (tops at ``y``) and the lower one (``gap_y`` under the upper's tallest), each half
-    a slot (the widest box and ``gap_x``) right of the one before. Every box is centred in its slot,
-    so its centre lies over (or under) a gap of the other row, at least ``gap_x / 2`` from its boxes:
-    a line into a box's top or out of its bottom passes between the other row's boxes. Returns the
-    bottom of the tallest box."""
-    widest = max(n.width for n in nodes)
-    upper = max(n.height for n in nodes[::2])
-    for i, node in enumerate(nodes):
-        node.x = x + i * (widest + gap_x) / 2 + (widest - node.width) / 2
-        node.y = y if i % 2 == 0 else y + upper + gap_y
-    return max(n.y + n.height for n in nodes)
+def _pieces(word: str, width: float, bold: bool) -> list[str]:
+    if text_width(word, bold) <= width:
+        return [word]
+    pieces = [""]
+    for part in re.split(r"(?<=[/._])", word):
+        if pieces[-1] and text_width(pieces[-1] + part, bold) > width:
+            pieces.append("")
+        pieces[-1] += part
+    return pieces
 
 
 def _n(value: float) -> str:
