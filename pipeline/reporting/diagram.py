@@ -165,38 +165,35 @@ class Diagram:
             shadow="0",
         )
         root = ET.SubElement(model, "root")
-        ET.SubElement(root, "mxCell", id="0")
-        ET.SubElement(root, "mxCell", id="1", parent="0")
+        ET.SubElement(root, "mxCell", {"id": "0"})
+        ET.SubElement(root, "mxCell", {"id": "1", "parent": "0"})
         for node in self.nodes:
-            cell = ET.SubElement(
-                root, "mxCell", id=node.id, value=self._label(node), style=self._style(node), vertex="1", parent="1"
-            )
-            ET.SubElement(
-                cell,
-                "mxGeometry",
-                x=_n(node.x),
-                y=_n(node.y),
-                width=_n(node.width),
-                height=_n(node.height),
-                **{"as": "geometry"},
-            )
+            self._vertex(root, node)
         for edge in self.edges:
-            style = (
-                "edgeStyle=none;rounded=0;html=1;endArrow=block;endFill=1;strokeColor=#333333;"
-                f"exitX={edge.exit[0]};exitY={edge.exit[1]};exitDx=0;exitDy=0;"
-                f"entryX={edge.entry[0]};entryY={edge.entry[1]};entryDx=0;entryDy=0;"
-                + ("dashed=1;" if edge.dashed else "")
-            )
-            cell = ET.SubElement(
-                root, "mxCell", id=edge.id, style=style, edge="1", parent="1", source=edge.source, target=edge.target
-            )
-            geometry = ET.SubElement(cell, "mxGeometry", relative="1", **{"as": "geometry"})
-            if edge.waypoints:
-                points = ET.SubElement(geometry, "Array", **{"as": "points"})
-                for x, y in edge.waypoints:
-                    ET.SubElement(points, "mxPoint", x=_n(x), y=_n(y))
+            self._edge(root, edge)
         ET.indent(mxfile)
         return ET.tostring(mxfile, encoding="unicode") + "\n"
+
+    def _vertex(self, root: ET.Element, node: Node) -> None:
+        attributes = {"id": node.id, "value": self._label(node), "style": self._style(node), "vertex": "1"}
+        cell = ET.SubElement(root, "mxCell", {**attributes, "parent": "1"})
+        size = {"x": node.x, "y": node.y, "width": node.width, "height": node.height}
+        ET.SubElement(cell, "mxGeometry", {**{k: _n(v) for k, v in size.items()}, "as": "geometry"})
+
+    @staticmethod
+    def _edge(root: ET.Element, edge: Edge) -> None:
+        style = (
+            "edgeStyle=none;rounded=0;html=1;endArrow=block;endFill=1;strokeColor=#333333;"
+            f"exitX={edge.exit[0]};exitY={edge.exit[1]};exitDx=0;exitDy=0;"
+            f"entryX={edge.entry[0]};entryY={edge.entry[1]};entryDx=0;entryDy=0;" + ("dashed=1;" if edge.dashed else "")
+        )
+        attributes = {"id": edge.id, "style": style, "edge": "1", "parent": "1"}
+        cell = ET.SubElement(root, "mxCell", {**attributes, "source": edge.source, "target": edge.target})
+        geometry = ET.SubElement(cell, "mxGeometry", {"relative": "1", "as": "geometry"})
+        if edge.waypoints:
+            points = ET.SubElement(geometry, "Array", {"as": "points"})
+            for x, y in edge.waypoints:
+                ET.SubElement(points, "mxPoint", {"x": _n(x), "y": _n(y)})
 
     @staticmethod
     def _label(node: Node) -> str:
@@ -283,7 +280,11 @@ class Diagram:
         self.normalize()
         source, image = drawio_dir / f"{self.name}.drawio", png_dir / f"{self.name}.png"
         text = self.to_drawio()
-        write_atomic(source, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+        def write_text(tmp: Path) -> None:
+            tmp.write_text(text, encoding="utf-8")
+
+        write_atomic(source, write_text)
         write_atomic(image, self.to_png)
         return source, image
 

@@ -187,8 +187,8 @@ def architectures(models: Mapping[str, keras.Model]) -> Diagram:
         chains.append(chain)
         diagram.nodes += chain
     layered(diagram, [(u.id, v.id) for chain in chains for u, v in itertools.pairwise(chain)], GAP_X, GAP_Y)
-    for title, chain in zip(titles, chains, strict=True):
-        title.x, title.y = chain[0].center[0] - title.width / 2, -title.height - GAP_Y / 2
+    for head, chain in zip(titles, chains, strict=True):
+        head.x, head.y = chain[0].center[0] - head.width / 2, -head.height - GAP_Y / 2
     diagram.nodes += titles
     return diagram
 
@@ -263,17 +263,11 @@ def segmentation(seg: SegmentConfig, actual_churn: Mapping[str, float]) -> Diagr
         "store",
     ).fit()
     cell_width = 300.0
-    keys = {
-        ("high", "high"): "high_risk_high_value",
-        ("high", "low"): "high_risk_low_value",
-        ("low", "high"): "low_risk_high_value",
-        ("low", "low"): "low_risk_low_value",
-    }
     row_labels = {"high": f"p >= {seg.risk_cut:g}", "low": f"p < {seg.risk_cut:g}"}
     col_labels = {"high": f"v >= {seg.cut:g}", "low": f"v < {seg.cut:g}"}
     cells = {}
-    for (risk, value), key in keys.items():
-        segment = seg.segments[key]
+    for key, segment in sorted(seg.segments.items()):  # high_risk_high_value, ..., low_risk_low_value
+        risk, _, value, _ = key.split("_")
         churn = actual_churn.get(segment.name)
         lines = [segment.name, *wrap(segment.action, cell_width)]
         if churn is not None:

@@ -60,13 +60,9 @@ def _node(cell: ET.Element, values: Mapping[str, str]) -> Node:
     geometry = cell.find("mxGeometry")
     if geometry is None:
         raise ValueError(f"box {cell.get('id')} has no geometry")
-    return Node(
-        str(cell.get("id")),
-        [html.unescape(re.sub(r"<[^>]+>", "", line)) for line in lines],
-        kind,
-        *(float(geometry.get(k, 0)) for k in ("x", "y", "width", "height")),
-        bold_first=lines[0].startswith("<b>"),
-    )
+    x, y, width, height = (float(geometry.get(k, 0)) for k in ("x", "y", "width", "height"))
+    text = [html.unescape(re.sub(r"<[^>]+>", "", line)) for line in lines]
+    return Node(str(cell.get("id")), text, kind, x, y, width, height, bold_first=lines[0].startswith("<b>"))
 
 
 def _edge(cell: ET.Element) -> Edge:
