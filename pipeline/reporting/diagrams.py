@@ -48,13 +48,14 @@ class Stage:
 class PipelineGraph:
     """What the pipeline diagram draws: the stages, the inputs no stage produces and only one
     reads (boxes of their own), and an edge wherever a stage or input feeds a stage. An input
-    many stages read (the data contract) is named in their boxes (``shared``) instead of drawn
-    as many crossing edges."""
+    several stages read is named in their boxes (``shared``), one every stage reads (the data
+    contract) once under the diagram (``everywhere``), instead of drawn as many crossing edges."""
 
     stages: list[Stage]
     inputs: dict[str, str]  # box id -> path
     edges: list[tuple[str, str]]
-    shared: dict[str, list[str]]  # stage -> the shared inputs it reads
+    shared: dict[str, list[str]]  # stage -> the inputs it reads with some other stages
+    everywhere: list[str]  # the inputs every stage reads
 
 
 def read_pipeline(dvc_file: Path, params: Mapping[str, object]) -> PipelineGraph:
@@ -72,8 +73,11 @@ def read_pipeline(dvc_file: Path, params: Mapping[str, object]) -> PipelineGraph
     drawn = [path for path, users in external.items() if len(users) == 1]
     inputs = {f"in{i}": path for i, path in enumerate(drawn)}
     edges = [(box, external[path][0]) for box, path in inputs.items()] + edges
-    shared = {s.name: [p for p, users in external.items() if p not in drawn and s.name in users] for s in stages}
-    return PipelineGraph(stages, inputs, edges, shared)
+    everywhere = [path for path, users in external.items() if len(users) == len(stages) > 1]
+    shared = {
+        s.name: [p for p, users in external.items() if p not in drawn + everywhere and s.name in users] for s in stages
+    }
+    return PipelineGraph(stages, inputs, edges, shared, everywhere)
 
 
 def pipeline(dvc_file: Path, params: Mapping[str, object]) -> Diagram:
@@ -118,6 +122,7 @@ def _pipeline_at(graph: PipelineGraph, text: float) -> Diagram:
             "MLflow tracking store and Model Registry (mlflow.db, mlartifacts/)",
             "every stage (python -m pipeline <stage>, unless its box says otherwise) logs a run;",
             "evaluate registers @champion and @baseline; report reads them",
+            *([f"every stage also reads {', '.join(graph.everywhere)}"] if graph.everywhere else []),
         ],
         "store",
     ).fit()

@@ -240,6 +240,15 @@ def test_pipeline_diagram_is_dvc_yaml(tmp_path: Path) -> None:
         [user] = [e.target for e in drawn.edges if e.source == box]
         assert path in [d.replace("${paths.raw_data}", raw["paths"]["raw_data"]) for d in spec[user]["deps"]]
         assert drawn.node(box).lines[-1] == path
+    note = " ".join(drawn.node("mlflow").lines)
+    outs = [o for stage in graph.stages for o in stage.outs]
+    for stage in graph.stages:  # every data dependency is drawn or named, in the stage's box or under all
+        text = " ".join(drawn.node(stage.name).lines)
+        for dep in stage.deps:
+            if dep.startswith("pipeline/") or any(dep == o or dep.startswith(f"{o}/") for o in outs):
+                continue
+            drawn_in = (dep, stage.name) in edges
+            assert drawn_in or dep in text or f"every stage also reads {dep}" in note, f"{stage.name}: {dep}"
     check_drawio(_written(drawn, tmp_path))
 
 
