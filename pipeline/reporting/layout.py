@@ -18,7 +18,7 @@ from grandalf.graphs import Edge as GEdge  # type: ignore[import-untyped]
 from grandalf.graphs import Graph, Vertex  # type: ignore[import-untyped]
 from grandalf.layouts import SugiyamaLayout  # type: ignore[import-untyped]
 
-from pipeline.reporting.diagram import Diagram, Node
+from pipeline.reporting.diagram import Diagram, Edge, Node
 
 DUMMY_WIDTH = 4.0  # the room a long edge takes where it passes a layer
 STUB = 0.25  # the share of a gap an edge spends leaving (and entering) a box straight down
@@ -68,7 +68,7 @@ def layered(
     for name, vertex in vertices.items():  # boxes keep gap_x between them, lines half as much
         vertex.view = _View(nodes[name].width + gap_x / 2, nodes[name].height)
     graph = Graph(list(vertices.values()), [GEdge(vertices[s], vertices[t]) for s, t in edges])
-    right = 0.0
+    right, before = 0.0, len(diagram.edges)
     for part in graph.C:
         layers = _lay_out(part, nodes, gap_x, gap_y)
         _compact(layers, gap_x / 2, width)
@@ -77,7 +77,7 @@ def layered(
         for (source, target), passage in layers.passages.items():
             _connect(diagram, (source, target), passage, spans[layers.rank[source] :], gap_y)
         right = max(s.x + s.width / 2 for row in layers.slots for s in row) + gap_x / 2
-    _spread_ports(diagram)
+    _spread_ports(diagram, diagram.edges[before:])
     return right - gap_x / 2 - gap_x / 4
 
 
@@ -160,20 +160,19 @@ def _connect(
     diagram.connect(ends[0], ends[1], exit=(0.5, 1.0), entry=(0.5, 0.0), waypoints=points)
 
 
-def _spread_ports(diagram: Diagram) -> None:
+def _spread_ports(diagram: Diagram, edges: Sequence[Edge]) -> None:
     """Edges leaving one bottom (entering one top) at points spread along it, in the order of
     where they go (come from), so that they do not start (end) on one point."""
     for end in ("source", "target"):
-        groups: dict[str, list[int]] = {}
-        for i, edge in enumerate(diagram.edges):
-            groups.setdefault(getattr(edge, end), []).append(i)
+        groups: dict[str, list[Edge]] = {}
+        for edge in edges:
+            groups.setdefault(getattr(edge, end), []).append(edge)
         for name, members in groups.items():
             node = diagram.node(name)
             beyond = 2 if end == "source" else -3  # the route's point after the stub out of (into) this box
-            members.sort(key=lambda i: diagram.route(diagram.edges[i])[beyond][0])
-            for k, i in enumerate(members):
+            members.sort(key=lambda edge: diagram.route(edge)[beyond][0])
+            for k, edge in enumerate(members):
                 fx = (k + 1) / (len(members) + 1)
-                edge = diagram.edges[i]
                 px = node.x + fx * node.width
                 if end == "source":
                     edge.exit = (fx, 1.0)

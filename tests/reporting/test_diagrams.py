@@ -170,6 +170,14 @@ def test_a_diagram_wider_than_a_page_is_caught(tmp_path: Path) -> None:
         check_drawio(_written(dg.Diagram("wide", "wide", [a, b]), tmp_path))
 
 
+def test_wrap_breaks_a_word_wider_than_the_box_after_a_separator() -> None:
+    lines = dg.wrap("writes: metrics/references.json, models/references", 120)
+    assert all(dg.text_width(line) <= 120 for line in lines)
+    assert "".join(lines).replace(" ", "") == "writes:metrics/references.json,models/references"
+    assert any(line[-1] in "/._" for line in lines)  # broken after a separator, not inside a name
+    assert dg.wrap("one two three", 1000) == ["one two three"]
+
+
 # ---- the layout library's layout, translated ------------------------------------------------
 def _dag(widths: dict[str, float]) -> dg.Diagram:
     return dg.Diagram("dag", "dag", [dg.Node(n, [n, "x" * int(w / 7)]).fit() for n, w in widths.items()])
