@@ -5,7 +5,9 @@ orders each layer to reduce crossings and gives every box, and every point where
 passes a layer (its "dummy" vertex), a horizontal position. This module only translates: boxes of
 one layer are given one height and one top, so that every edge leaves a bottom and enters a top
 in the gap between two layers; a long edge runs straight down through each layer it passes, at
-its dummy's position, which the library keeps ``gap_x`` away from the boxes beside it.
+its dummy's position, which the library keeps at least ``gap_x / 2`` from the boxes beside it
+(boxes keep ``gap_x`` between them). Where the library's averaged positions bring two slots
+closer than that, they are pushed apart again (``_separate``).
 """
 
 from __future__ import annotations
