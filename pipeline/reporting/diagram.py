@@ -8,6 +8,7 @@ and edges carry explicit waypoints, so draw.io draws them where the PNG does.
 from __future__ import annotations
 
 import html
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,16 +25,26 @@ LINE_HEIGHT = 1.3  # draw.io's line height for HTML labels is about 1.2 x the fo
 PADDING = 10  # inside a box, each side
 FONT_FAMILY = "Helvetica"
 
-STYLES = {
-    "stage": {"fill": "#dae8fc", "stroke": "#6c8ebf", "rounded": True},
-    "data": {"fill": "#fff2cc", "stroke": "#d6b656", "rounded": False},
-    "store": {"fill": "#e1d5e7", "stroke": "#9673a6", "rounded": True},
-    "decision": {"fill": "#f8cecc", "stroke": "#b85450", "rounded": True},
-    "good": {"fill": "#d5e8d4", "stroke": "#82b366", "rounded": True},
-    "note": {"fill": "#f5f5f5", "stroke": "#666666", "rounded": False},
-    "cell": {"fill": "#ffffff", "stroke": "#999999", "rounded": False},
-    "header": {"fill": "#eeeeee", "stroke": "#999999", "rounded": False},
-    "title": {"fill": "none", "stroke": "none", "rounded": False},
+
+@dataclass(frozen=True)
+class Look:
+    """How a kind of box is drawn."""
+
+    fill: str
+    stroke: str
+    rounded: bool
+
+
+STYLES: dict[str, Look] = {
+    "stage": Look("#dae8fc", "#6c8ebf", True),
+    "data": Look("#fff2cc", "#d6b656", False),
+    "store": Look("#e1d5e7", "#9673a6", True),
+    "decision": Look("#f8cecc", "#b85450", True),
+    "good": Look("#d5e8d4", "#82b366", True),
+    "note": Look("#f5f5f5", "#666666", False),
+    "cell": Look("#ffffff", "#999999", False),
+    "header": Look("#eeeeee", "#999999", False),
+    "title": Look("none", "none", False),
 }
 
 
@@ -102,8 +113,16 @@ class Diagram:
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)
 
-    def connect(self, source: str, target: str, **route: object) -> Edge:
-        edge = Edge(f"e{len(self.edges) + 1}-{source}-{target}", source, target, **route)  # type: ignore[arg-type]
+    def connect(
+        self,
+        source: str,
+        target: str,
+        exit: tuple[float, float] = (1.0, 0.5),
+        entry: tuple[float, float] = (0.0, 0.5),
+        waypoints: Sequence[tuple[float, float]] = (),
+        dashed: bool = False,
+    ) -> Edge:
+        edge = Edge(f"e{len(self.edges) + 1}-{source}-{target}", source, target, exit, entry, list(waypoints), dashed)
         self.edges.append(edge)
         return edge
 
@@ -146,38 +165,35 @@ class Diagram:
             shadow="0",
         )
         root = ET.SubElement(model, "root")
-        ET.SubElement(root, "mxCell", id="0")
-        ET.SubElement(root, "mxCell", id="1", parent="0")
+        ET.SubElement(root, "mxCell", {"id": "0"})
+        ET.SubElement(root, "mxCell", {"id": "1", "parent": "0"})
         for node in self.nodes:
-            cell = ET.SubElement(
-                root, "mxCell", id=node.id, value=self._label(node), style=self._style(node), vertex="1", parent="1"
-            )
-            ET.SubElement(
-                cell,
-                "mxGeometry",
-                x=_n(node.x),
-                y=_n(node.y),
-                width=_n(node.width),
-                height=_n(node.height),
-                **{"as": "geometry"},
-            )
+            self._vertex(root, node)
         for edge in self.edges:
-            style = (
-                "edgeStyle=none;rounded=0;html=1;endArrow=block;endFill=1;strokeColor=#333333;"
-                f"exitX={edge.exit[0]};exitY={edge.exit[1]};exitDx=0;exitDy=0;"
-                f"entryX={edge.entry[0]};entryY={edge.entry[1]};entryDx=0;entryDy=0;"
-                + ("dashed=1;" if edge.dashed else "")
-            )
-            cell = ET.SubElement(
-                root, "mxCell", id=edge.id, style=style, edge="1", parent="1", source=edge.source, target=edge.target
-            )
-            geometry = ET.SubElement(cell, "mxGeometry", relative="1", **{"as": "geometry"})
-            if edge.waypoints:
-                points = ET.SubElement(geometry, "Array", **{"as": "points"})
-                for x, y in edge.waypoints:
-                    ET.SubElement(points, "mxPoint", x=_n(x), y=_n(y))
+            self._edge(root, edge)
         ET.indent(mxfile)
         return ET.tostring(mxfile, encoding="unicode") + "\n"
+
+    def _vertex(self, root: ET.Element, node: Node) -> None:
+        attributes = {"id": node.id, "value": self._label(node), "style": self._style(node), "vertex": "1"}
+        cell = ET.SubElement(root, "mxCell", {**attributes, "parent": "1"})
+        size = {"x": node.x, "y": node.y, "width": node.width, "height": node.height}
+        ET.SubElement(cell, "mxGeometry", {**{k: _n(v) for k, v in size.items()}, "as": "geometry"})
+
+    @staticmethod
+    def _edge(root: ET.Element, edge: Edge) -> None:
+        style = (
+            "edgeStyle=none;rounded=0;html=1;endArrow=block;endFill=1;strokeColor=#333333;"
+            f"exitX={edge.exit[0]};exitY={edge.exit[1]};exitDx=0;exitDy=0;"
+            f"entryX={edge.entry[0]};entryY={edge.entry[1]};entryDx=0;entryDy=0;" + ("dashed=1;" if edge.dashed else "")
+        )
+        attributes = {"id": edge.id, "style": style, "edge": "1", "parent": "1"}
+        cell = ET.SubElement(root, "mxCell", {**attributes, "source": edge.source, "target": edge.target})
+        geometry = ET.SubElement(cell, "mxGeometry", {"relative": "1", "as": "geometry"})
+        if edge.waypoints:
+            points = ET.SubElement(geometry, "Array", {"as": "points"})
+            for x, y in edge.waypoints:
+                ET.SubElement(points, "mxPoint", {"x": _n(x), "y": _n(y)})
 
     @staticmethod
     def _label(node: Node) -> str:
@@ -190,8 +206,8 @@ class Diagram:
     def _style(node: Node) -> str:
         look = STYLES[node.kind]
         return (
-            f"rounded={int(look['rounded'])};whiteSpace=wrap;html=1;fillColor={look['fill']};"
-            f"strokeColor={look['stroke']};fontFamily={FONT_FAMILY};fontSize={FONT_SIZE};"
+            f"rounded={int(look.rounded)};whiteSpace=wrap;html=1;fillColor={look.fill};"
+            f"strokeColor={look.stroke};fontFamily={FONT_FAMILY};fontSize={FONT_SIZE};"
             f"align=center;verticalAlign=middle;spacing={PADDING // 2};"
         )
 
@@ -220,14 +236,14 @@ class Diagram:
             ax.add_patch(arrow)
         for node in self.nodes:
             look = STYLES[node.kind]
-            if look["fill"] != "none":
+            if look.fill != "none":
                 box = FancyBboxPatch(
                     (node.x, node.y),
                     node.width,
                     node.height,
-                    boxstyle="round,pad=0,rounding_size=8" if look["rounded"] else "square,pad=0",
-                    facecolor=look["fill"],
-                    edgecolor=look["stroke"],
+                    boxstyle="round,pad=0,rounding_size=8" if look.rounded else "square,pad=0",
+                    facecolor=look.fill,
+                    edgecolor=look.stroke,
                     linewidth=1,
                 )
                 ax.add_patch(box)
@@ -264,63 +280,38 @@ class Diagram:
         self.normalize()
         source, image = drawio_dir / f"{self.name}.drawio", png_dir / f"{self.name}.png"
         text = self.to_drawio()
-        write_atomic(source, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+        def write_text(tmp: Path) -> None:
+            tmp.write_text(text, encoding="utf-8")
+
+        write_atomic(source, write_text)
         write_atomic(image, self.to_png)
         return source, image
 
 
 def wrap(text: str, width: float, bold: bool = False) -> list[str]:
-    """Greedy word wrap to ``width`` pixels of text."""
+    """Greedy word wrap to ``width`` pixels of text; a word wider than that (a path, a dotted
+    name) is broken after its ``/``, ``.`` or ``_``."""
     lines: list[str] = []
     for word in text.split():
-        if lines and text_width(f"{lines[-1]} {word}", bold) <= width:
-            lines[-1] = f"{lines[-1]} {word}"
+        first, *rest = _pieces(word, width, bold)
+        if lines and text_width(f"{lines[-1]} {first}", bold) <= width:
+            lines[-1] = f"{lines[-1]} {first}"
         else:
-            lines.append(word)
+            lines.append(first)
+        lines += rest
     return lines
 
 
-def column(nodes: Sequence[Node], x: float, y: float, gap: float, width: float | None = None) -> float:
-    """Stack ``nodes`` top-down at ``x`` (centred on the widest or on ``width``); return the bottom."""
-    widest = width if width is not None else max(n.width for n in nodes)
-    for node in nodes:
-        node.x, node.y = x + (widest - node.width) / 2, y
-        y += node.height + gap
-    return y - gap
-
-
-def in_row(nodes: Sequence[Node], x: float, y: float, gap: float) -> float:
-    """Place ``nodes`` left to right from ``x``, tops at ``y``; return the bottom of the tallest."""
-    for node in nodes:
-        node.x, node.y = x, y
-        x += node.width + gap
-    return y + max(n.height for n in nodes)
-
-
-def row_width(nodes: Sequence[Node], gap: float) -> float:
-    """The width ``in_row`` gives ``nodes``."""
-    return sum(n.width for n in nodes) + gap * (len(nodes) - 1)
-
-
-def staggered_width(nodes: Sequence[Node], gap: float) -> float:
-    """The width ``staggered`` gives ``nodes``: about half of ``row_width`` for many."""
-    widest = max(n.width for n in nodes)
-    return (len(nodes) - 1) * (widest + gap) / 2 + widest
-
-
-def staggered(nodes: Sequence[Node], x: float, y: float, gap_x: float, gap_y: float) -> float:
-    """A row too wide for the page, wrapped into two: ``nodes`` left to right from ``x``, alternately
-    in the upper row (tops at ``y``) and the lower one (``gap_y`` under the upper's tallest), each half
-    a slot (the widest box and ``gap_x``) right of the one before. Every box is centred in its slot,
-    so its centre lies over (or under) a gap of the other row, at least ``gap_x / 2`` from its boxes:
-    a line into a box's top or out of its bottom passes between the other row's boxes. Returns the
-    bottom of the tallest box."""
-    widest = max(n.width for n in nodes)
-    upper = max(n.height for n in nodes[::2])
-    for i, node in enumerate(nodes):
-        node.x = x + i * (widest + gap_x) / 2 + (widest - node.width) / 2
-        node.y = y if i % 2 == 0 else y + upper + gap_y
-    return max(n.y + n.height for n in nodes)
+def _pieces(word: str, width: float, bold: bool) -> list[str]:
+    if text_width(word, bold) <= width:
+        return [word]
+    pieces = [""]
+    for part in re.split(r"(?<=[/._])", word):
+        if pieces[-1] and text_width(pieces[-1] + part, bold) > width:
+            pieces.append("")
+        pieces[-1] += part
+    return pieces
 
 
 def _n(value: float) -> str:

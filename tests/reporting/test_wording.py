@@ -74,7 +74,8 @@ def test_no_template_nor_reporting_code_names_the_projects_data(schema: DataSche
     (tests/test_other_dataset.py checks the rendered text of another dataset)."""
     reporting = REPO / "pipeline" / "reporting"
     sources = {p.relative_to(REPO).as_posix(): p.read_text() for p in sorted(reporting.rglob("*.py"))}
-    sources |= {p.relative_to(REPO).as_posix(): p.read_text() for p in sorted(reporting.rglob("*.j2"))}
+    templates = [*reporting.rglob("*.j2"), *reporting.rglob("*.drawio")]  # the report's and the diagrams'
+    sources |= {p.relative_to(REPO).as_posix(): p.read_text() for p in sorted(templates)}
     cells = json.loads((REPO / NOTEBOOK).read_text())["cells"]
     sources[str(NOTEBOOK)] = "\n".join("".join(c["source"]) for c in cells)
     words = project_words(schema)
