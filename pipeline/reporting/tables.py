@@ -9,7 +9,7 @@ corrected resampled t-test the resample stage uses against the baseline.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -18,7 +18,8 @@ from mlflow.entities import Run
 
 from pipeline.evaluation.resampled import Comparison, corrected_t_test
 from pipeline.metric_registry import PAIRED, RESAMPLED, VALIDATION, label, read_interval
-from pipeline.reporting.evidence import Evidence
+from pipeline.reporting.evidence import Evidence, Study
+from pipeline.resampling.summary import BASELINE, GateSummary, Versus
 
 NOT_RECORDED = "(not recorded)"  # a tag a version registered by an older pipeline lacks
 
@@ -505,12 +506,10 @@ def campaign_sensitivity(evidence: Evidence) -> Table:
 
 
 # ---- the resampled comparison (the resample run's comparison.json and folds.csv) ---------------
-BASELINE = "baseline"
 EXISTING_RULE = "existing model's probability"  # the campaign stage's rule that ranks by the baseline
-BLEND = "blend_baseline_gb"  # the resample stage's blend: mean of the Platt-calibrated baseline and tuned boosting
 
 
-def p_value(p: float) -> str:
+def p_value(p: float | None) -> str:
     """A p-value to three significant digits (``1`` when Holm's adjustment caps it)."""
     return "n/a" if p is None or math.isnan(p) else f"{p:.3g}"
 
@@ -519,142 +518,125 @@ def updates(cost: float | None) -> str:
     return "n/a" if cost is None else f"{cost:,.0f}"
 
 
-def criterion(evidence: Evidence) -> str:
-    return evidence.resampled["gate"]["criterion"]
-
-
-def lower_is_better(evidence: Evidence) -> bool:
-    return evidence.resampled["gate"]["lower_is_better"]
-
-
-def resampled_order(evidence: Evidence) -> list[str]:
+def resampled_order(summary: GateSummary) -> list[str]:
     """The baseline, then the networks best first in the gate's criterion, then the references."""
-    models, key = evidence.resampled["models"], criterion(evidence)
-    sign = 1.0 if lower_is_better(evidence) else -1.0
+    sign = 1.0 if summary.gate.lower_is_better else -1.0
 
     def ranked(kind: str) -> list[str]:
-        names = [n for n, m in models.items() if m["kind"] == kind and n != BASELINE]
-        return sorted(names, key=lambda n: (sign * models[n]["mean"][key], n))
+        names = [n for n, m in summary.models.items() if m.kind == kind and n != BASELINE]
+        return sorted(names, key=lambda n: (sign * summary.mean(n), n))
 
     return [BASELINE, *ranked("ann"), *ranked("reference")]
 
 
-def gate_p(versus: dict) -> float:
-    """The p-value a model's comparison with the baseline is judged by: for a network, one-sided and
-    Holm-adjusted over the challengers that can be champion; for a reference (never in a family),
-    the single two-sided p."""
-    return versus["p"] if versus["p_holm"] is None or math.isnan(versus["p_holm"]) else versus["p_holm"]
-
-
-def verdict(evidence: Evidence, name: str) -> str:
+def verdict(summary: GateSummary, name: str) -> str:
     """What the comparison with the baseline says of a model, by the gate's rules: significantly
     better (the gate's p below alpha, improving), else practically equivalent, worse or undecided by
     the posterior probabilities (at the gate's equivalence probability)."""
-    r, model = evidence.resampled, evidence.resampled["models"][name]
-    g, versus, posterior = r["gate"], model["vs_baseline"][criterion(evidence)], model["posterior"]
-    sign = 1.0 if g["lower_is_better"] else -1.0
-    if sign * versus["mean"] < 0 and gate_p(versus) < g["alpha"]:
+    g, model, versus = summary.gate, summary.models[name], summary.versus(name)
+    posterior = model.posterior
+    assert posterior is not None, f"{name} has no posterior: it is the baseline"
+    sign = 1.0 if g.lower_is_better else -1.0
+    if sign * versus.mean < 0 and versus.gate_p < g.alpha:
         found = "significantly better"
-    elif posterior["equivalent"] >= g["equivalence_probability"]:
+    elif posterior.equivalent >= g.equivalence_probability:
         found = "practically equivalent"
-        if model["kind"] == "ann":
-            cheap = name in r["equivalent_and_cheaper"]
+        if model.kind == "ann":
+            cheap = name in summary.equivalent_and_cheaper
             found += ", materially cheaper" if cheap else ", not materially cheaper"
-    elif posterior["worse"] >= g["equivalence_probability"]:
+    elif posterior.worse >= g.equivalence_probability:
         found = "worse"
     else:
         found = "undecided"
-    return found + (" (champion)" if name == r["champion"] else "")
+    return found + (" (champion)" if name == summary.champion else "")
 
 
-def _mean_cells(evidence: Evidence) -> list[Column[str]]:
-    models = evidence.resampled["models"]
-    return [Column(label(m), lambda n, m=m: num(models[n]["mean"][m], 4)) for m in RESAMPLED]
+def difference(c: Versus | Comparison) -> str:
+    """A resampled difference with its interval: ``+0.0012 [-0.0003, +0.0027]``."""
+    return signed_interval(c.mean, c.low, c.high)
 
 
 def resampled(evidence: Evidence) -> Table:
     """Every model on the resampling folds: its mean metrics, the campaign value it realized on the
     held-out customers, and its training cost."""
-    models = evidence.resampled["models"]
+    models = evidence.resampled.models
     columns = [
         Column("Model", lambda n: model_label(evidence, n)),
-        Column("Kind", lambda n: "network" if models[n]["kind"] == "ann" else "reference"),
-        *_mean_cells(evidence),
-        Column("Campaign value per 1,000 customers", lambda n: f"{1000 * models[n]['value']:,.0f}"),
-        Column("Cost (parameter updates)", lambda n: updates(models[n]["cost"])),
+        Column("Kind", lambda n: "network" if models[n].kind == "ann" else "reference"),
+        *(Column(label(m), lambda n, m=m: num(models[n].mean[m], 4)) for m in RESAMPLED),
+        Column("Campaign value per 1,000 customers", lambda n: f"{1000 * models[n].value:,.0f}"),
+        Column("Cost (parameter updates)", lambda n: updates(models[n].cost)),
     ]
-    return table("resampled", columns, resampled_order(evidence))
+    return table("resampled", columns, resampled_order(evidence.resampled))
 
 
 def resampled_verdicts(evidence: Evidence) -> Table:
     """Each model against the baseline in the gate's criterion: the corrected t interval, the p it is
     judged by, the design's detectable difference, the posterior probabilities, its cost and verdict."""
-    r, key = evidence.resampled, criterion(evidence)
-    models, detectable, base_cost = r["models"], r["detectable"]["per_model"], r["models"][BASELINE]["cost"]
-
-    def vs(n: str) -> dict:
-        return models[n]["vs_baseline"][key]
-
-    def difference(n: str) -> str:
-        return signed_interval(vs(n)["mean"], vs(n)["low"], vs(n)["high"])
+    r = evidence.resampled
+    models, detectable, base_cost = r.models, r.detectable.per_model, r.models[BASELINE].cost
 
     def share(n: str) -> str:
-        return "n/a" if models[n]["cost"] is None else f"{models[n]['cost'] / base_cost:.0%}"
+        cost = models[n].cost
+        return "n/a" if cost is None or base_cost is None else f"{cost / base_cost:.0%}"
 
     def posterior(which: str) -> Column[str]:
-        return Column(f"P({which})", lambda n: f"{models[n]['posterior'][which]:.3f}")
+        return Column(f"P({which})", lambda n: f"{getattr(models[n].posterior, which):.3f}")
 
     columns = [
         Column("Model", lambda n: model_label(evidence, n)),
-        Column(f"{label(key)} minus baseline [95 % CI]", difference),
-        Column("p (networks: one-sided, Holm; references: two-sided)", lambda n: p_value(gate_p(vs(n)))),
+        Column(f"{label(r.criterion)} minus baseline [95 % CI]", lambda n: difference(r.versus(n))),
+        Column("p (networks: one-sided, Holm; references: two-sided)", lambda n: p_value(r.versus(n).gate_p)),
         Column("Minimal detectable difference", lambda n: num(detectable[n], 4) if n in detectable else "n/a"),
         posterior("better"),
         posterior("equivalent"),
         posterior("worse"),
         Column("Cost, share of baseline's", share),
-        Column("Verdict", lambda n: verdict(evidence, n)),
+        Column("Verdict", lambda n: verdict(r, n)),
     ]  # fmt: skip
-    return table("resampled_verdicts", columns, resampled_order(evidence)[1:])
+    return table("resampled_verdicts", columns, resampled_order(r)[1:])
+
+
+ROUTES = {"better": "significantly better", "equivalent_and_cheaper": "practically equivalent and cheaper",
+          "none": "the baseline stays"}  # fmt: skip
 
 
 def gate(evidence: Evidence) -> Table:
-    """The gate's rule and its outcome, as the resample run recorded them."""
+    """The gate's rule and its outcome, as the resample run recorded it."""
     r = evidence.resampled
-    design, rule, mdd, money = r["design"], r["gate"], r["detectable"], r["rope_in_money"]
-    routes = {"better": "significantly better", "equivalent_and_cheaper": "practically equivalent and cheaper",
-              "none": "the baseline stays"}  # fmt: skip
+    design, rule, mdd, money = r.design, r.gate, r.detectable, r.rope_in_money
     rows = [
-        ["Criterion", f"{label(rule['criterion'])}, mean over the held-out folds"
-         f" ({'lower' if rule['lower_is_better'] else 'higher'} is better)"],
-        ["Resampling", f"{design['repeats']} repeats x {design['folds']} folds, {design['seeds_per_fold']} seeds per "
-         "fold and network (the served ensemble)"],
-        ["Rows per fold: training, held out", f"{design['training_rows']:,.0f}, {design['held_rows']:,.0f}"],
-        ["Route 1: significantly better", f"one-sided corrected t-test, Holm over the {mdd['tests']} challengers "
-         f"that can be champion, alpha = {rule['alpha']:g}"],
-        ["Route 2: practically equivalent and cheaper", f"P(|difference| < {rule['rope']:g}) >= "
-         f"{rule['equivalence_probability']:g} and cost <= {rule['cheaper']:.0%} of the baseline's"],
-        [f"Minimal detectable difference ({rule['power']:.0%} power), median over challengers", num(mdd["median"], 4)],
-        ["The ROPE in campaign value, per 1,000 customers", f"{money['per_1000']:,.0f} (the baseline's campaign: "
-         f"{money['baseline_per_1000']:,.0f})"],
-        ["Networks significantly better than the baseline", ", ".join(r["qualified"]) or "none"],
-        ["Of those, not significantly worse than the best", ", ".join(r["tied_with_best"]) or "none"],
-        ["Practically equivalent and materially cheaper", ", ".join(r["equivalent_and_cheaper"]) or "none"],
-        ["Champion", f"{r['champion']} ({routes[r['route']]})"],
+        ("Criterion", f"{label(rule.criterion)}, mean over the held-out folds"
+         f" ({'lower' if rule.lower_is_better else 'higher'} is better)"),
+        ("Resampling", f"{design.repeats} repeats x {design.folds} folds, {design.seeds_per_fold} seeds per "
+         "fold and network (the served ensemble)"),
+        ("Rows per fold: training, held out", f"{design.training_rows:,.0f}, {design.held_rows:,.0f}"),
+        ("Route 1: significantly better", f"one-sided corrected t-test, Holm over the {mdd.tests} challengers "
+         f"that can be champion, alpha = {rule.alpha:g}"),
+        ("Route 2: practically equivalent and cheaper", f"P(|difference| < {rule.rope:g}) >= "
+         f"{rule.equivalence_probability:g} and cost <= {rule.cheaper:.0%} of the baseline's"),
+        (f"Minimal detectable difference ({rule.power:.0%} power), median over challengers", num(mdd.median, 4)),
+        ("The ROPE in campaign value, per 1,000 customers", f"{money.per_1000:,.0f} (the baseline's campaign: "
+         f"{money.baseline_per_1000:,.0f})"),
+        ("Networks significantly better than the baseline", ", ".join(r.qualified) or "none"),
+        ("Of those, not significantly worse than the best", ", ".join(r.tied_with_best) or "none"),
+        ("Practically equivalent and materially cheaper", ", ".join(r.equivalent_and_cheaper) or "none"),
+        ("Champion", f"{r.champion} ({ROUTES[r.route]})"),
     ]  # fmt: skip
-    return Table("gate", ["Gate", "Value"], rows)
+    columns: list[Column[tuple[str, str]]] = [Column("Gate", lambda r: r[0]), Column("Value", lambda r: r[1])]
+    return table("gate", columns, rows)
 
 
 def resampled_difference(evidence: Evidence, model: str, other: str, metric: str) -> Comparison:
     """``model`` minus ``other`` over the resampling folds, by the corrected resampled t-test
     (unadjusted: a comparison outside the gate's Holm family)."""
-    table = evidence.folds.pivot(index="index", columns="model", values=metric)
-    design = evidence.resampled["design"]
+    folds = evidence.folds.pivot(index="index", columns="model", values=metric)
+    design = evidence.resampled.design
     return corrected_t_test(
-        (table[model] - table[other]).to_numpy(),
-        int(design["training_rows"]),
-        int(design["held_rows"]),
-        design["confidence"],
+        (folds[model] - folds[other]).to_numpy(),
+        int(design.training_rows),
+        int(design.held_rows),
+        design.confidence,
     )
 
 
@@ -670,113 +652,76 @@ def counterpart(evidence: Evidence, recipe: str) -> str | None:
 
 def recipes(evidence: Evidence) -> Table:
     """What each of the briefs' recipes is, and how it did on validation over the seeds."""
-    rows = []
-    for name, recipe in evidence.recipes.items():
-        p, m = recipe.run.data.params, recipe.run.data.metrics
-        rows.append(
-            [
-                name,
-                p["model.hidden_units"],
-                p["model.dropout"],
-                p["model.batch_norm"],
-                _hyperparameters(p, ""),
-                p["training.batch_size"],
-                _value(p["training.early_stopping_patience"]),
-                _mean_sd(m, "log_loss"),
-                num(m["val_best_epoch_mean"], 1),
-            ]
-        )
-    header = [
-        "Recipe",
-        "Hidden units",
-        "Dropout",
-        "Batch normalization",
-        "Optimizer",
-        "Batch size",
-        "Early stopping patience",
-        "Val. log loss, mean ± sd over seeds",
-        "Best epoch (mean)",
+
+    def param(key: str, title: str, shown: Callable[[str], str] = str) -> Column[Study]:
+        return Column(title, lambda s: shown(s.run.data.params[key]))
+
+    columns: list[Column[Study]] = [
+        Column("Recipe", lambda s: s.label),
+        param("model.hidden_units", "Hidden units"),
+        param("model.dropout", "Dropout"),
+        param("model.batch_norm", "Batch normalization"),
+        Column("Optimizer", lambda s: _hyperparameters(s.run.data.params, "")),
+        param("training.batch_size", "Batch size"),
+        param("training.early_stopping_patience", "Early stopping patience", _value),
+        Column("Val. log loss, mean ± sd over seeds", lambda s: _mean_sd(s.run.data.metrics, "log_loss")),
+        Column("Best epoch (mean)", lambda s: num(s.run.data.metrics["val_best_epoch_mean"], 1)),
     ]
-    return Table("recipes", header, rows)
+    return table("recipes", columns, evidence.recipes.values())
 
 
 def recipes_vs_tuned(evidence: Evidence) -> Table:
     """Each recipe on the resampling folds, against the baseline and against its tuned counterpart."""
-    models, key = evidence.resampled["models"], criterion(evidence)
-    rows = []
-    for name in evidence.recipes:
-        versus = models[name]["vs_baseline"][key]
-        other = counterpart(evidence, name)
-        row = [
-            name,
-            num(models[name]["mean"][key], 4),
-            signed_interval(versus["mean"], versus["low"], versus["high"]),
-            p_value(versus["p_holm"]),
-        ]
-        if other is None:
-            row += ["none", "n/a", "n/a"]
-        else:
-            added = resampled_difference(evidence, other, name, key)
-            row += [other, num(models[other]["mean"][key], 4), signed_interval(added.mean, added.low, added.high)]
-        rows.append(row)
-    shown = label(key).lower()
-    header = [
-        "Recipe",
-        f"Resampled {shown}",
-        "Minus baseline [95 % CI]",
-        "p (one-sided, Holm)",
-        "Tuned counterpart",
-        f"Its resampled {shown}",
-        "Tuned minus recipe [95 % CI, unadjusted]",
+    r, shown = evidence.resampled, label(evidence.resampled.criterion).lower()
+    other = {name: counterpart(evidence, name) for name in evidence.recipes}
+
+    def added(name: str) -> str:
+        tuned = other[name]
+        return "n/a" if tuned is None else difference(resampled_difference(evidence, tuned, name, r.criterion))
+
+    columns: list[Column[str]] = [
+        Column("Recipe", str),
+        Column(f"Resampled {shown}", lambda n: num(r.mean(n), 4)),
+        Column("Minus baseline [95 % CI]", lambda n: difference(r.versus(n))),
+        Column("p (one-sided, Holm)", lambda n: p_value(r.versus(n).p_holm)),
+        Column("Tuned counterpart", lambda n: other[n] or "none"),
+        Column(f"Its resampled {shown}", lambda n: "n/a" if (o := other[n]) is None else num(r.mean(o), 4)),
+        Column("Tuned minus recipe [95 % CI, unadjusted]", added),
     ]
-    return Table("recipes_vs_tuned", header, rows)
+    return table("recipes_vs_tuned", columns, evidence.recipes)
 
 
 def confirmation(evidence: Evidence) -> Table:
     """Each model's difference from the baseline in the gate's criterion: resampled development
     data (which decided) against the test split (which confirms)."""
-    models, key = evidence.resampled["models"], criterion(evidence)
-    rows = []
-    for name in resampled_order(evidence)[1:]:
-        versus = models[name]["vs_baseline"][key]
+    r, shown = evidence.resampled, label(evidence.resampled.criterion).lower()
+
+    def on_test(name: str) -> str:
         run = evidence.model_runs.get(name)
-        rows.append(
-            [
-                model_label(evidence, name),
-                signed_interval(versus["mean"], versus["low"], versus["high"]),
-                p_value(gate_p(versus)),
-                "not scored on test" if run is None else paired_difference(run, key),
-            ]
-        )
-    header = [
-        "Model",
-        f"Resampled: {label(key).lower()} minus baseline [95 % CI]",
-        "p (networks: one-sided, Holm; references: two-sided)",
-        f"Test: {label(key).lower()} minus baseline [paired bootstrap 95 % CI]",
+        return "not scored on test" if run is None else paired_difference(run, r.criterion)
+
+    columns: list[Column[str]] = [
+        Column("Model", lambda n: model_label(evidence, n)),
+        Column(f"Resampled: {shown} minus baseline [95 % CI]", lambda n: difference(r.versus(n))),
+        Column("p (networks: one-sided, Holm; references: two-sided)", lambda n: p_value(r.versus(n).gate_p)),
+        Column(f"Test: {shown} minus baseline [paired bootstrap 95 % CI]", on_test),
     ]
-    return Table("confirmation", header, rows)
+    return table("confirmation", columns, resampled_order(r)[1:])
+
+
+EnsembleRow = tuple[str, str, Mapping[str, float]]  # model, metric, its ensemble_vs_single.json values
 
 
 def ensemble(evidence: Evidence) -> Table:
     """Single seed models against their average, on test, raw probabilities (the evaluate run's
     ensemble_vs_single.json)."""
-    rows = []
-    for name, by_metric in evidence.ensemble_vs_single.items():
-        for metric, v in by_metric.items():
-            rows.append(
-                [
-                    model_label(evidence, name),
-                    label(metric),
-                    f"{v['single_mean']:.4f} ± {v['single_std']:.4f}",
-                    num(v["ensemble"], 4),
-                    signed_interval(v["diff"], v["low"], v["high"]),
-                ]
-            )
-    header = [
-        "Model",
-        "Test metric (raw probabilities)",
-        "Single model, mean ± sd over seeds",
-        "Seed ensemble",
-        "Ensemble minus single [paired bootstrap 95 % CI]",
-    ]
-    return Table("ensemble", header, rows)
+    columns: list[Column[EnsembleRow]] = [
+        Column("Model", lambda r: model_label(evidence, r[0])),
+        Column("Test metric (raw probabilities)", lambda r: label(r[1])),
+        Column("Single model, mean ± sd over seeds", lambda r: f"{r[2]['single_mean']:.4f} ± {r[2]['single_std']:.4f}"),
+        Column("Seed ensemble", lambda r: num(r[2]["ensemble"], 4)),
+        Column("Ensemble minus single [paired bootstrap 95 % CI]",
+               lambda r: signed_interval(r[2]["diff"], r[2]["low"], r[2]["high"])),
+    ]  # fmt: skip
+    rows = [(name, m, v) for name, by_metric in evidence.ensemble_vs_single.items() for m, v in by_metric.items()]
+    return table("ensemble", columns, rows)

@@ -38,10 +38,10 @@ def test_the_rope_in_money_is_the_slope_of_value_on_loss_times_the_rope() -> Non
         losses[name], values[name] = base_loss + shift, base_value - 100 * shift
     cfg = Params.load(REPO / "params.yaml").resample
     money = verdict.rope_in_money(_scores(losses, values), cfg)
-    assert money["pairs"] == 2 * FOLDS
-    assert money["slope"] == pytest.approx(-100) and money["r"] == pytest.approx(-1)
-    assert money["per_1000"] == pytest.approx(100 * cfg.gate.rope * 1000)
-    assert money["baseline_per_1000"] == pytest.approx(1000 * base_value.mean())
+    assert money.pairs == 2 * FOLDS
+    assert money.slope == pytest.approx(-100) and money.r == pytest.approx(-1)
+    assert money.per_1000 == pytest.approx(100 * cfg.gate.rope * 1000)
+    assert money.baseline_per_1000 == pytest.approx(1000 * base_value.mean())
 
 
 def test_the_detectable_difference_uses_each_challenger_s_own_spread_and_the_family_size() -> None:
@@ -55,11 +55,11 @@ def test_the_detectable_difference_uses_each_challenger_s_own_spread_and_the_fam
     scores = _scores(losses, {name: np.zeros(FOLDS) for name in losses})
     cfg = Params.load(REPO / "params.yaml").resample
     found = verdict.detectable(scores, cfg)
-    assert found["tests"] == 2
+    assert found.tests == 2
     for name in ("steady", "noisy"):
         sd = float(np.std(losses[name] - base, ddof=1))
         want = minimal_detectable_difference(sd, FOLDS, TRAIN, HELD, cfg.gate.alpha, cfg.gate.power, tests=2)
-        assert found["per_model"][name] == pytest.approx(want)
-    assert found["per_model"]["steady"] < found["per_model"]["noisy"]
-    assert found["median"] == pytest.approx(np.median(list(found["per_model"].values())))
-    assert not math.isnan(found["median"])
+        assert found.per_model[name] == pytest.approx(want)
+    assert found.per_model["steady"] < found.per_model["noisy"]
+    assert found.median == pytest.approx(np.median(list(found.per_model.values())))
+    assert not math.isnan(found.median)
