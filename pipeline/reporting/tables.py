@@ -8,7 +8,6 @@ corrected resampled t-test the resample stage uses against the baseline.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -19,6 +18,7 @@ from mlflow.entities import Run
 from pipeline.evaluation.resampled import Comparison, corrected_t_test
 from pipeline.metric_registry import PAIRED, RESAMPLED, VALIDATION, label, read_interval
 from pipeline.reporting.evidence import Evidence, Study
+from pipeline.reporting.formats import interval, num, p_value, pct, signed, signed_interval
 from pipeline.resampling.summary import BASELINE, GateSummary, Versus
 
 NOT_RECORDED = "(not recorded)"  # a tag a version registered by an older pipeline lacks
@@ -54,26 +54,6 @@ def table(table_id: str, columns: Sequence[Column[R]], rows: Iterable[R]) -> Tab
     """The one renderer of column-defined tables: titles and cells from the same ``Column``."""
     source = list(rows)
     return Table(table_id, [c.title for c in columns], [[c.cell(r) for c in columns] for r in source])
-
-
-def num(value: float, digits: int = 3) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
-
-
-def signed(value: float, digits: int = 4) -> str:
-    return f"{value:+.{digits}f}"
-
-
-def interval(value: float, low: float, high: float, digits: int = 3) -> str:
-    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
-
-
-def signed_interval(value: float, low: float, high: float, digits: int = 4) -> str:
-    return f"{value:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"
-
-
-def pct(rate: float, digits: int = 1) -> str:
-    return f"{100 * rate:.{digits}f}"
 
 
 def on_test(run: Run, metric: str, digits: int = 3) -> str:
@@ -507,11 +487,6 @@ def campaign_sensitivity(evidence: Evidence) -> Table:
 
 # ---- the resampled comparison (the resample run's comparison.json and folds.csv) ---------------
 EXISTING_RULE = "existing model's probability"  # the campaign stage's rule that ranks by the baseline
-
-
-def p_value(p: float | None) -> str:
-    """A p-value to three significant digits (``1`` when Holm's adjustment caps it)."""
-    return "n/a" if p is None or math.isnan(p) else f"{p:.3g}"
 
 
 def updates(cost: float | None) -> str:
