@@ -14,11 +14,12 @@ from typing import Generic, TypeVar
 
 import pandas as pd
 from mlflow.entities import Run
+from mlflow.entities.model_registry import ModelVersion
 
 from pipeline.evaluation.resampled import Comparison, corrected_t_test
 from pipeline.metric_registry import PAIRED, RESAMPLED, VALIDATION, label, read_interval
 from pipeline.reporting.evidence import Evidence, Study
-from pipeline.reporting.formats import interval, num, p_value, pct, signed, signed_interval
+from pipeline.reporting.formats import count, interval, num, p_value, pct, signed, signed_count, signed_interval
 from pipeline.resampling.summary import BASELINE, GateSummary, Versus
 
 NOT_RECORDED = "(not recorded)"  # a tag a version registered by an older pipeline lacks
@@ -75,40 +76,54 @@ def model_label(evidence: Evidence, name: str) -> str:
 
 def splits(evidence: Evidence) -> Table:
     m = evidence.prepare_run.data.metrics
-    rows = [
-        [name, f"{m[f'{name}_rows']:.0f}", pct(m[f"{name}_churn_rate"])] for name in ("train", "validation", "test")
+    columns: list[Column[str]] = [
+        Column("Split", str),
+        Column("Customers", lambda s: f"{m[f'{s}_rows']:.0f}"),
+        Column("Churn rate (%)", lambda s: pct(m[f"{s}_churn_rate"])),
     ]
-    return Table("splits", ["Split", "Customers", "Churn rate (%)"], rows)
+    return table("splits", columns, ("train", "validation", "test"))
 
 
-def widest_churn_spread(profile: dict, columns: int) -> list[str]:
+def widest_churn_spread(profile: Mapping[str, Mapping], columns: int) -> list[str]:
     """The categorical columns whose values differ most in churn rate, widest first."""
     spread = {
         col: max(v["churn_rate"] for v in levels.values()) - min(v["churn_rate"] for v in levels.values())
         for col, levels in profile["categorical"].items()
     }
-    return sorted(spread, key=spread.get, reverse=True)[:columns]
+    return sorted(spread, key=spread.__getitem__, reverse=True)[:columns]
+
+
+Level = tuple[str, str, Mapping[str, float]]  # column, value, its share and churn rate
 
 
 def customer_base(evidence: Evidence, columns: int) -> Table:
     """Share and churn rate of each value of the columns that separate churners most (training split)."""
     levels = evidence.profile["categorical"]
-    rows = [
-        [col, level, pct(v["share"]), pct(v["churn_rate"])]
-        for col in widest_churn_spread(evidence.profile, columns)
-        for level, v in levels[col].items()
+    rows = [(c, level, v) for c in widest_churn_spread(evidence.profile, columns) for level, v in levels[c].items()]
+    columns_: list[Column[Level]] = [
+        Column("Column", lambda r: r[0]),
+        Column("Value", lambda r: r[1]),
+        Column("Share of train (%)", lambda r: pct(r[2]["share"])),
+        Column("Churn rate (%)", lambda r: pct(r[2]["churn_rate"])),
     ]
-    return Table("customer_base", ["Column", "Value", "Share of train (%)", "Churn rate (%)"], rows)
+    return table("customer_base", columns_, rows)
 
 
 def baseline_validation(evidence: Evidence) -> Table:
     m = evidence.baseline_run.data.metrics
-    digits = {k: 1 if k == "best_epoch" else 4 for k in VALIDATION}
-    rows = [[label(k), num(m[f"val_{k}_mean"], digits[k]), num(m[f"val_{k}_std"], digits[k])] for k in VALIDATION]
-    return Table("baseline_validation", ["Validation metric", "Mean over seeds", "Standard deviation"], rows)
+
+    def stat(which: str) -> Callable[[str], str]:
+        return lambda k: num(m[f"val_{k}_{which}"], 1 if k == "best_epoch" else 4)
+
+    columns: list[Column[str]] = [
+        Column("Validation metric", label),
+        Column("Mean over seeds", stat("mean")),
+        Column("Standard deviation", stat("std")),
+    ]
+    return table("baseline_validation", columns, VALIDATION)
 
 
-def curve_summary(history: dict[str, list[float]]) -> dict[str, float]:
+def curve_summary(history: Mapping[str, Sequence[float]]) -> dict[str, float]:
     """Epochs run, the best epoch (1-based), validation loss there and at the end, last training loss."""
     val, train = history["val_loss"], history["train_loss"]
     best = min(range(len(val)), key=val.__getitem__)
@@ -125,169 +140,129 @@ def curve_summary(history: dict[str, list[float]]) -> dict[str, float]:
 def convergence(evidence: Evidence) -> Table:
     """Per model (its representative seed): epochs run, best epoch, the loss there and at the end."""
     trained = {**evidence.studies, **evidence.recipes}
-    runs = {"baseline": selected_baseline_run(evidence), **{k: s.selected_run() for k, s in trained.items()}}
-    rows = []
-    for name, run in runs.items():
-        c = curve_summary(evidence.histories[run.info.run_id])
-        rows.append(
-            [
-                model_label(evidence, name),
-                str(c["epochs"]),
-                str(c["best_epoch"]),
-                num(c["best"], 4),
-                num(c["last"], 4),
-                num(c["train_last"], 4),
-                signed(c["last_minus_best"]),
-            ]
-        )
-    header = [
-        "Model (representative seed)",
-        "Epochs run",
-        "Best epoch",
-        "Val. loss at best",
-        "Val. loss at last",
-        "Train loss at last",
-        "Last minus best",
+    runs = {BASELINE: selected_baseline_run(evidence), **{k: s.selected_run() for k, s in trained.items()}}
+    curves = {name: curve_summary(evidence.histories[run.info.run_id]) for name, run in runs.items()}
+
+    def loss(key: str, title: str) -> Column[str]:
+        return Column(title, lambda n: num(curves[n][key], 4))
+
+    columns: list[Column[str]] = [
+        Column("Model (representative seed)", lambda n: model_label(evidence, n)),
+        Column("Epochs run", lambda n: str(curves[n]["epochs"])),
+        Column("Best epoch", lambda n: str(curves[n]["best_epoch"])),
+        loss("best", "Val. loss at best"),
+        loss("last", "Val. loss at last"),
+        loss("train_last", "Train loss at last"),
+        Column("Last minus best", lambda n: signed(curves[n]["last_minus_best"])),
     ]
-    return Table("convergence", header, rows)
+    return table("convergence", columns, curves)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """A row of the optimizers table: a study (or the untuned baseline) and what it found."""
+
+    name: str
+    params: Mapping[str, str]
+    prefix: str  # of the tuned parameters: "best." for a study
+    metrics: Mapping[str, float]
+    trials: str
+    best: str
 
 
 def optimizers(evidence: Evidence) -> Table:
     """The fair comparison and the search, on validation: what each study found, over the seeds."""
-    rows = []
-    base = evidence.baseline_run.data.metrics
-    rows.append(
-        [
-            "baseline (untuned sgd)",
-            _hyperparameters(evidence.baseline_run.data.params, ""),
-            "none",
-            "n/a",
-            _mean_sd(base, "log_loss"),
-            _mean_sd(base, "roc_auc"),
-            num(base["val_best_epoch_mean"], 1),
-        ]
-    )
+    base = evidence.baseline_run.data
+    rows = [Tuning("baseline (untuned sgd)", base.params, "", base.metrics, "none", "n/a")]
     for name, study in evidence.studies.items():
         m = study.run.data.metrics
-        rows.append(
-            [
-                model_label(evidence, name),
-                _hyperparameters(study.run.data.params, "best."),
-                f"{m['trials']:.0f} ({m['pruned']:.0f} pruned)",
-                num(m["best_val_loss"], 4),
-                _mean_sd(m, "log_loss"),
-                _mean_sd(m, "roc_auc"),
-                num(m["val_best_epoch_mean"], 1),
-            ]
-        )
-    header = [
-        "Optimizer / study",
-        "Tuned hyperparameters",
-        "Trials",
-        "Best trial val. log loss",
-        "Val. log loss, mean ± sd over seeds",
-        "Val. ROC-AUC, mean ± sd",
-        "Best epoch (mean)",
+        trials, best = f"{m['trials']:.0f} ({m['pruned']:.0f} pruned)", num(m["best_val_loss"], 4)
+        rows.append(Tuning(model_label(evidence, name), study.run.data.params, "best.", m, trials, best))
+    columns: list[Column[Tuning]] = [
+        Column("Optimizer / study", lambda r: r.name),
+        Column("Tuned hyperparameters", lambda r: _hyperparameters(r.params, r.prefix)),
+        Column("Trials", lambda r: r.trials),
+        Column("Best trial val. log loss", lambda r: r.best),
+        Column("Val. log loss, mean ± sd over seeds", lambda r: _mean_sd(r.metrics, "log_loss")),
+        Column("Val. ROC-AUC, mean ± sd", lambda r: _mean_sd(r.metrics, "roc_auc")),
+        Column("Best epoch (mean)", lambda r: num(r.metrics["val_best_epoch_mean"], 1)),
     ]
-    return Table("optimizers", header, rows)
+    return table("optimizers", columns, rows)
 
 
 def search_configuration(evidence: Evidence) -> Table:
     params = evidence.studies["search"].run.data.params
-    rows = [[k.removeprefix("best."), _value(v)] for k, v in sorted(params.items()) if k.startswith("best.")]
-    return Table("search_configuration", ["Setting", "Value found by the search"], rows)
+    columns: list[Column[str]] = [
+        Column("Setting", lambda k: k.removeprefix("best.")),
+        Column("Value found by the search", lambda k: _value(params[k])),
+    ]
+    return table("search_configuration", columns, sorted(k for k in params if k.startswith("best.")))
 
 
 def paired(evidence: Evidence) -> Table:
     champ = evidence.model_runs[evidence.champion]
-    rows = [[label(k), paired_difference(champ, k)] for k in PAIRED]
-    return Table("paired", ["Test metric", "Champion minus baseline, paired bootstrap [95 % CI]"], rows)
+    columns: list[Column[str]] = [
+        Column("Test metric", label),
+        Column("Champion minus baseline, paired bootstrap [95 % CI]", lambda k: paired_difference(champ, k)),
+    ]
+    return table("paired", columns, PAIRED)
 
 
 def models_on_test(evidence: Evidence) -> Table:
-    rows = []
-    for name, run in evidence.model_runs.items():
-        rows.append(
-            [
-                model_label(evidence, name),
-                run.data.tags["kind"],
-                run.data.params["calibration"],
-                num(float(run.data.params["threshold"]), 3),
-                on_test(run, "roc_auc"),
-                on_test(run, "pr_auc"),
-                on_test(run, "f1"),
-                on_test(run, "log_loss"),
-                paired_difference(run, "roc_auc") if name != "baseline" else "n/a",
-            ]
-        )
-    header = [
-        "Model",
-        "Kind",
-        "Calibration",
-        "Threshold",
-        "ROC-AUC",
-        "PR-AUC",
-        "F1",
-        "Log loss",
-        "ROC-AUC minus baseline",
+    runs = evidence.model_runs
+
+    def test(metric: str, title: str) -> Column[str]:
+        return Column(title, lambda n: on_test(runs[n], metric))
+
+    columns: list[Column[str]] = [
+        Column("Model", lambda n: model_label(evidence, n)),
+        Column("Kind", lambda n: runs[n].data.tags["kind"]),
+        Column("Calibration", lambda n: runs[n].data.params["calibration"]),
+        Column("Threshold", lambda n: num(float(runs[n].data.params["threshold"]), 3)),
+        test("roc_auc", "ROC-AUC"),
+        test("pr_auc", "PR-AUC"),
+        test("f1", "F1"),
+        test("log_loss", "Log loss"),
+        Column("ROC-AUC minus baseline", lambda n: paired_difference(runs[n], "roc_auc") if n != BASELINE else "n/a"),
     ]
-    return Table("models_on_test", header, rows)
+    return table("models_on_test", columns, runs)
 
 
 def calibration(evidence: Evidence) -> Table:
-    rows = []
-    for name in dict.fromkeys(["baseline", evidence.champion]):
-        run = evidence.model_runs[name]
-        m = run.data.metrics
-        rows.append(
-            [
-                model_label(evidence, name),
-                num(m["val_log_loss_none"], 4),
-                num(m["val_log_loss_platt"], 4),
-                num(m["val_log_loss_isotonic"], 4),
-                run.data.params["calibration"],
-                on_test(run, "brier", 4),
-                on_test(run, "ece", 4),
-            ]
-        )
-    header = [
-        "Model",
-        "Val. log loss, raw",
-        "Platt",
-        "Isotonic",
-        "Kept",
-        "Test Brier score [95 % CI]",
-        "Test ECE [95 % CI]",
+    runs = evidence.model_runs
+
+    def raw(kind: str, title: str) -> Column[str]:
+        return Column(title, lambda n: num(runs[n].data.metrics[f"val_log_loss_{kind}"], 4))
+
+    columns: list[Column[str]] = [
+        Column("Model", lambda n: model_label(evidence, n)),
+        raw("none", "Val. log loss, raw"),
+        raw("platt", "Platt"),
+        raw("isotonic", "Isotonic"),
+        Column("Kept", lambda n: runs[n].data.params["calibration"]),
+        Column("Test Brier score [95 % CI]", lambda n: on_test(runs[n], "brier", 4)),
+        Column("Test ECE [95 % CI]", lambda n: on_test(runs[n], "ece", 4)),
     ]
-    return Table("calibration", header, rows)
+    return table("calibration", columns, dict.fromkeys([BASELINE, evidence.champion]))
 
 
-def segments(evidence: Evidence, actions: dict[str, str]) -> Table:
-    table = evidence.segment_tables["segments_test"]
-    rows = [
-        [
-            r["segment"],
-            f"{r['customers']:.0f}",
-            pct(r["share"]),
-            pct(r["predicted_churn_rate"]),
-            pct(r["actual_churn_rate"]),
-            num(r["lift"], 2),
-            f"{r['revenue_at_risk']:,.0f}",
-            actions.get(r["segment"], ""),
-        ]
-        for _, r in table.iterrows()
+def rows_of(frame: pd.DataFrame) -> list[pd.Series]:
+    """A table's rows, as the row source of its columns."""
+    return [r for _, r in frame.iterrows()]
+
+
+def segments(evidence: Evidence, actions: Mapping[str, str]) -> Table:
+    columns: list[Column[pd.Series]] = [
+        Column("Segment", lambda r: r["segment"]),
+        Column("Test customers", lambda r: f"{r['customers']:.0f}"),
+        Column("Share (%)", lambda r: pct(r["share"])),
+        Column("Predicted churn (%)", lambda r: pct(r["predicted_churn_rate"])),
+        Column("Actual churn (%)", lambda r: pct(r["actual_churn_rate"])),
+        Column("Lift", lambda r: num(r["lift"], 2)),
+        Column("Revenue at risk", lambda r: count(r["revenue_at_risk"])),
+        Column("Action", lambda r: actions.get(r["segment"], "")),
     ]
-    header = [
-        "Segment",
-        "Test customers",
-        "Share (%)",
-        "Predicted churn (%)",
-        "Actual churn (%)",
-        "Lift",
-        "Revenue at risk",
-        "Action",
-    ]
-    return Table("segments", header, rows)
+    return table("segments", columns, rows_of(evidence.segment_tables["segments_test"]))
 
 
 def churners_reached(evidence: Evidence) -> Table:
@@ -306,41 +281,35 @@ def churners_reached(evidence: Evidence) -> Table:
 
 
 def importance(evidence: Evidence, top: int = 10) -> Table:
-    table = evidence.segment_tables["importance"].head(top)
-    rows = [
-        [
-            r["column"],
-            num(r["shap_mean_abs"], 4),
-            str(int(r["shap_rank"])),
-            num(r["permutation_auc_drop"], 4),
-            str(int(r["permutation_rank"])),
-        ]
-        for _, r in table.iterrows()
+    columns: list[Column[pd.Series]] = [
+        Column("Column", lambda r: r["column"]),
+        Column("Mean abs. SHAP value", lambda r: num(r["shap_mean_abs"], 4)),
+        Column("SHAP rank", lambda r: str(int(r["shap_rank"]))),
+        Column("Permutation ROC-AUC drop", lambda r: num(r["permutation_auc_drop"], 4)),
+        Column("Permutation rank", lambda r: str(int(r["permutation_rank"]))),
     ]
-    header = ["Column", "Mean abs. SHAP value", "SHAP rank", "Permutation ROC-AUC drop", "Permutation rank"]
-    return Table("importance", header, rows)
+    return table("importance", columns, rows_of(evidence.segment_tables["importance"].head(top)))
 
 
 def drivers(evidence: Evidence) -> Table:
-    table = evidence.segment_tables["drivers_by_segment"]
-    rows = [[r["segment"], r["driver_1"], r["driver_2"], r["driver_3"]] for _, r in table.iterrows()]
-    return Table("drivers", ["Segment", "First driver (mean SHAP)", "Second", "Third"], rows)
+    columns: list[Column[pd.Series]] = [
+        Column("Segment", lambda r: r["segment"]),
+        Column("First driver (mean SHAP)", lambda r: r["driver_1"]),
+        Column("Second", lambda r: r["driver_2"]),
+        Column("Third", lambda r: r["driver_3"]),
+    ]
+    return table("drivers", columns, rows_of(evidence.segment_tables["drivers_by_segment"]))
 
 
 def personas(evidence: Evidence) -> Table:
-    described = evidence.segment_tables["personas"]
     crossed = evidence.segment_tables["persona_by_segment"].set_index("persona")
-    names = [c for c in crossed.columns]
-    rows = [
-        [
-            r["name"],
-            f"{r['customers']:.0f}",
-            r["defining"],
-            *(f"{crossed.loc[r['persona'], n]:.0f}" for n in names),
-        ]
-        for _, r in described.iterrows()
+    columns: list[Column[pd.Series]] = [
+        Column("Persona", lambda r: r["name"]),
+        Column("Train customers", lambda r: f"{r['customers']:.0f}"),
+        Column("Defining traits", lambda r: r["defining"]),
+        *(Column(n, lambda r, n=n: f"{crossed.loc[r['persona'], n]:.0f}") for n in crossed.columns),
     ]
-    return Table("personas", ["Persona", "Train customers", "Defining traits", *names], rows)
+    return table("personas", columns, rows_of(evidence.segment_tables["personas"]))
 
 
 def errors(evidence: Evidence) -> Table:
@@ -358,25 +327,24 @@ def errors(evidence: Evidence) -> Table:
         Column("Value", lambda r: r["value"]),
         *(Column(heading, lambda r, key=key: f"{r[key]:.0f}") for key, heading in counts),
     ]
-    return table("errors", columns, (r for _, r in evidence.error_analysis.iterrows()))
+    return table("errors", columns, rows_of(evidence.error_analysis))
 
 
 def provenance(evidence: Evidence) -> Table:
-    rows = []
-    for alias, version in evidence.versions.items():
-        rows.append(
-            [
-                alias,
-                str(version.version),
-                version.tags["candidate"],
-                version.run_id,
-                version.tags.get("reproduction", NOT_RECORDED),  # versions registered before the tag existed
-                version.tags["git_commit"],
-                version.tags["data_md5"],
-            ]
-        )
-    header = ["Alias", "Version", "Model", "Evaluate run", "Reproduction", "Git commit", "Data md5"]
-    return Table("provenance", header, rows)
+    def tag(key: str, title: str) -> Column[tuple[str, ModelVersion]]:
+        return Column(title, lambda r: r[1].tags[key])
+
+    columns: list[Column[tuple[str, ModelVersion]]] = [
+        Column("Alias", lambda r: r[0]),
+        Column("Version", lambda r: str(r[1].version)),
+        tag("candidate", "Model"),
+        Column("Evaluate run", lambda r: r[1].run_id),
+        # versions registered before the tag existed
+        Column("Reproduction", lambda r: r[1].tags.get("reproduction", NOT_RECORDED)),
+        tag("git_commit", "Git commit"),
+        tag("data_md5", "Data md5"),
+    ]
+    return table("provenance", columns, evidence.versions.items())
 
 
 def selected_baseline_run(evidence: Evidence) -> Run:
@@ -385,11 +353,11 @@ def selected_baseline_run(evidence: Evidence) -> Run:
     return next(r for r in evidence.baseline_seed_runs if r.data.tags.get("seed") == str(seed))
 
 
-def _mean_sd(metrics: dict[str, float], key: str) -> str:
+def _mean_sd(metrics: Mapping[str, float], key: str) -> str:
     return f"{metrics[f'val_{key}_mean']:.4f} ± {metrics[f'val_{key}_std']:.4f}"
 
 
-def _hyperparameters(params: dict[str, str], prefix: str) -> str:
+def _hyperparameters(params: Mapping[str, str], prefix: str) -> str:
     """``adam: beta_1=0.9, learning_rate=0.001``: the optimizer and its tuned values."""
     keys = sorted(k for k in params if k.startswith(f"{prefix}optimizer."))
     values = ", ".join(f"{k.removeprefix(prefix + 'optimizer.')}={_value(params[k])}" for k in keys)
@@ -416,73 +384,57 @@ def _looks_numeric(cell: str) -> bool:
 
 def campaign_rules(evidence: Evidence) -> Table:
     """Each targeting rule on test at the plan's size, with its interval, and its best size in hindsight."""
-    table = evidence.campaign_tables["rules_test"]
+    rules = evidence.campaign_tables["rules_test"]
     scale = evidence.campaign_summary["base_scale"]
     if evidence.champion == BASELINE:  # the champion is the existing model: its ranking is the row above
-        table = table[table["rule"] != EXISTING_RULE]
-    rows = [
-        [
-            r["rule"],
-            f"{r['contacts']:.0f}",
-            f"{r['net_value']:,.0f} [{r['low']:,.0f}, {r['high']:,.0f}]",
-            ""
-            if i == 0
-            else f"{r['plan_minus_rule']:+,.0f} [{r['plan_minus_rule_low']:+,.0f}, {r['plan_minus_rule_high']:+,.0f}]",
-            f"{r['net_value'] * scale:,.0f}",
-            "" if pd.isna(r["best_contacts"]) else f"{r['best_contacts']:.0f}",
-            "" if pd.isna(r["best_net_value"]) else f"{r['best_net_value']:,.0f}",
-        ]
-        for i, (_, r) in enumerate(table.iterrows())
-    ]
-    header = [
-        "Targeting rule",
-        "Test customers contacted",
-        "Realized net value on test [95 % CI]",
-        "The plan's lead over it [paired 95 % CI]",
-        f"Scaled to the whole base (x {scale:.2f}, an assumption)",
-        "Best size in hindsight",
-        "Its net value",
-    ]
-    return Table("campaign_rules", header, rows)
+        rules = rules[rules["rule"] != EXISTING_RULE]
+    plan = rules["rule"].iloc[0]  # the first row is the plan itself: no lead over itself
+
+    def lead(r: pd.Series) -> str:
+        if r["rule"] == plan:
+            return ""
+        return f"{signed_count(r['plan_minus_rule'])} [{signed_count(r['plan_minus_rule_low'])}, " \
+               f"{signed_count(r['plan_minus_rule_high'])}]"  # fmt: skip
+
+    columns: list[Column[pd.Series]] = [
+        Column("Targeting rule", lambda r: r["rule"]),
+        Column("Test customers contacted", lambda r: f"{r['contacts']:.0f}"),
+        Column("Realized net value on test [95 % CI]",
+               lambda r: f"{count(r['net_value'])} [{count(r['low'])}, {count(r['high'])}]"),
+        Column("The plan's lead over it [paired 95 % CI]", lead),
+        Column(f"Scaled to the whole base (x {scale:.2f}, an assumption)", lambda r: count(r["net_value"] * scale)),
+        Column("Best size in hindsight", lambda r: "" if pd.isna(r["best_contacts"]) else f"{r['best_contacts']:.0f}"),
+        Column("Its net value", lambda r: "" if pd.isna(r["best_net_value"]) else count(r["best_net_value"])),
+    ]  # fmt: skip
+    return table("campaign_rules", columns, rows_of(rules))
 
 
 def campaign_plan(evidence: Evidence) -> Table:
-    table = evidence.campaign_tables["plan_by_segment"]
-    rows = [
-        [
-            r["segment"],
-            f"{r['customers']:.0f}",
-            f"{r['contacts']:.0f}",
-            pct(r["contact_share"]),
-            f"{r['expected_net_value']:,.0f}",
-            f"{r['mean_expected_value']:,.1f}",
-        ]
-        for _, r in table.iterrows()
+    columns: list[Column[pd.Series]] = [
+        Column("Segment", lambda r: r["segment"]),
+        Column("Test customers", lambda r: f"{r['customers']:.0f}"),
+        Column("To contact", lambda r: f"{r['contacts']:.0f}"),
+        Column("Contact share (%)", lambda r: pct(r["contact_share"])),
+        Column("Expected net value of contacting them", lambda r: count(r["expected_net_value"])),
+        Column("Mean expected value per customer", lambda r: f"{r['mean_expected_value']:,.1f}"),
     ]
-    header = [
-        "Segment",
-        "Test customers",
-        "To contact",
-        "Contact share (%)",
-        "Expected net value of contacting them",
-        "Mean expected value per customer",
-    ]
-    return Table("campaign_plan", header, rows)
+    return table("campaign_plan", columns, rows_of(evidence.campaign_tables["plan_by_segment"]))
 
 
 def campaign_sensitivity(evidence: Evidence) -> Table:
     """Rows: success rate; columns: contact cost; cells: the plan's realized value on test (share contacted)."""
-    table = evidence.campaign_tables["sensitivity_test"]
-    costs = sorted(table["contact_cost"].unique())
-    rows = []
-    for rate, group in table.groupby("success_rate", sort=True):
-        cells = group.set_index("contact_cost")
-        rows.append([
-            f"{pct(rate, 0)} %",
-            *(f"{cells.loc[c, 'net_value']:,.0f} ({pct(cells.loc[c, 'contact_share'])} %)" for c in costs),
-        ])  # fmt: skip
-    header = ["Success rate", *(f"Contact cost {c:g}" for c in costs)]
-    return Table("campaign_sensitivity", header, rows)
+    sensitivity = evidence.campaign_tables["sensitivity_test"]
+    costs = sorted(sensitivity["contact_cost"].unique())
+    by_rate = [
+        (rate, group.set_index("contact_cost")) for rate, group in sensitivity.groupby("success_rate", sort=True)
+    ]
+
+    def at(cost: float) -> Column[tuple[float, pd.DataFrame]]:
+        return Column(f"Contact cost {cost:g}", lambda r: f"{count(r[1].loc[cost, 'net_value'])} "
+                      f"({pct(r[1].loc[cost, 'contact_share'])} %)")  # fmt: skip
+
+    columns = [Column("Success rate", lambda r: f"{pct(r[0], 0)} %"), *(at(c) for c in costs)]
+    return table("campaign_sensitivity", columns, by_rate)
 
 
 # ---- the resampled comparison (the resample run's comparison.json and folds.csv) ---------------
