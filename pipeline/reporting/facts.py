@@ -598,6 +598,11 @@ class Facts:
     base: BaseFacts
     data: DataFacts
 
+    @property
+    def baseline_is_champion(self) -> bool:
+        """The gate kept the existing network's configuration: one model carries both aliases."""
+        return self.champion == BASELINE
+
 
 def facts(params: Params, schema: DataSchema, evidence: Evidence) -> Facts:
     """The numbers and judgements the narrative needs, computed from the runs."""

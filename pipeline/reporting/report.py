@@ -120,7 +120,7 @@ def _artifact_figures(evidence: Evidence, folder: Path, document_dir: Path) -> d
         "search": evidence.studies["search"].run,
         "segment": evidence.segment_run,
         "campaign": evidence.campaign_run,
-        "model:baseline": evidence.model_runs["baseline"],
+        "model:baseline": evidence.model_runs[BASELINE],
         "model:champion": evidence.model_runs[evidence.champion],
     }
     out = {}
@@ -150,7 +150,7 @@ def _recipes_loss_figure(evidence: Evidence, folder: Path, document_dir: Path) -
 def _convergence(
     evidence: Evidence, trained: Mapping[str, Study], title: str, path: Path, document_dir: Path
 ) -> Figure:
-    curves = {"baseline": [evidence.histories[r.info.run_id]["val_loss"] for r in evidence.baseline_seed_runs]}
+    curves = {BASELINE: [evidence.histories[r.info.run_id]["val_loss"] for r in evidence.baseline_seed_runs]}
     for name, study in trained.items():
         curves[name] = [evidence.histories[r.info.run_id]["val_loss"] for r in study.seed_runs]
     fig = figures.convergence(curves, title)
