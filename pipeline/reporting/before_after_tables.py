@@ -40,13 +40,16 @@ def before_after(evidence: Evidence) -> Table:
 def after_vs_original(evidence: Evidence) -> Table:
     """Every served network (the champion, each tuned optimizer, the search) minus the original."""
     after = evidence.before_after["after"]
+
+    def minus_before(m: str) -> Column[str]:
+        return Column(f"{label(m)} minus before", lambda n: _difference(after[n]["versus"][m]))
+
     columns: list[Column[str]] = [
         Column("Served network", lambda n: model_label(evidence, n)),
         Column("Threshold", lambda n: num(after[n]["threshold"])),
         Column("Calibration", lambda n: after[n]["calibration"]),
-        *(Column(f"{label(m)} minus before", lambda n, m=m: _difference(after[n]["versus"][m]))
-          for m in VERSUS_ORIGINAL),
-    ]  # fmt: skip
+        *(minus_before(m) for m in VERSUS_ORIGINAL),
+    ]
     return table("after_vs_original", columns, after)
 
 
@@ -60,6 +63,9 @@ def ladder(evidence: Evidence) -> Table:
         c = step.changes[m]
         return f"{num(step.test[m])}; {signed_interval(c.diff, c.low, c.high, 3)}"
 
+    def metric(m: str) -> Column[claims.Step]:
+        return Column(label(m), lambda s: cell(s, m))
+
     columns: list[Column[claims.Step]] = [
         Column("Step", lambda s: s.label),
         Column("Network", lambda s: s.network),
@@ -67,6 +73,6 @@ def ladder(evidence: Evidence) -> Table:
         Column("Threshold", lambda s: num(s.threshold)),
         Column("Calibration", lambda s: s.calibration),
         Column("Parameter updates", lambda s: f"{s.updates:,}"),
-        *(Column(label(m), lambda s, m=m: cell(s, m)) for m in VERSUS_ORIGINAL),
+        *(metric(m) for m in VERSUS_ORIGINAL),
     ]
     return table("ladder", columns, steps)

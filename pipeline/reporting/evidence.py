@@ -84,7 +84,7 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
     """Follow the registry's aliases to every run the report needs; artifacts go under ``workdir``."""
     client = MlflowClient()
     versions = _versions(client, registered_model)
-    champion_model_run = client.get_run(versions[registry.CHAMPION].run_id)
+    champion_model_run = client.get_run(str(versions[registry.CHAMPION].run_id))
     evaluate_run = client.get_run(_parent_id(champion_model_run))
     model_runs = {r.data.tags["model"]: r for r in _children(client, evaluate_run)}
     baseline_run = client.get_run(_training_run_id(model_runs[BASELINE]))

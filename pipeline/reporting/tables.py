@@ -303,11 +303,15 @@ def drivers(evidence: Evidence) -> Table:
 
 def personas(evidence: Evidence) -> Table:
     crossed = evidence.segment_tables["persona_by_segment"].set_index("persona")
+
+    def in_segment(name: str) -> Column[pd.Series]:
+        return Column(name, lambda r: f"{crossed.loc[r['persona'], name]:.0f}")
+
     columns: list[Column[pd.Series]] = [
         Column("Persona", lambda r: r["name"]),
         Column("Train customers", lambda r: f"{r['customers']:.0f}"),
         Column("Defining traits", lambda r: r["defining"]),
-        *(Column(n, lambda r, n=n: f"{crossed.loc[r['persona'], n]:.0f}") for n in crossed.columns),
+        *(in_segment(n) for n in crossed.columns),
     ]
     return table("personas", columns, rows_of(evidence.segment_tables["personas"]))
 
@@ -322,10 +326,14 @@ def errors(evidence: Evidence) -> Table:
         for m in models
         for kind, short in (("negatives", "FN"), ("positives", "FP"))
     ]
+
+    def counted(key: str, heading: str) -> Column[pd.Series]:
+        return Column(heading, lambda r: f"{r[key]:.0f}")
+
     columns: list[Column[pd.Series]] = [
         Column("Attribute", lambda r: r["attribute"]),
         Column("Value", lambda r: r["value"]),
-        *(Column(heading, lambda r, key=key: f"{r[key]:.0f}") for key, heading in counts),
+        *(counted(key, heading) for key, heading in counts),
     ]
     return table("errors", columns, rows_of(evidence.error_analysis))
 
@@ -338,7 +346,7 @@ def provenance(evidence: Evidence) -> Table:
         Column("Alias", lambda r: r[0]),
         Column("Version", lambda r: str(r[1].version)),
         tag("candidate", "Model"),
-        Column("Evaluate run", lambda r: r[1].run_id),
+        Column("Evaluate run", lambda r: str(r[1].run_id)),
         # versions registered before the tag existed
         Column("Reproduction", lambda r: r[1].tags.get("reproduction", NOT_RECORDED)),
         tag("git_commit", "Git commit"),
@@ -425,15 +433,17 @@ def campaign_sensitivity(evidence: Evidence) -> Table:
     """Rows: success rate; columns: contact cost; cells: the plan's realized value on test (share contacted)."""
     sensitivity = evidence.campaign_tables["sensitivity_test"]
     costs = sorted(sensitivity["contact_cost"].unique())
-    by_rate = [
-        (rate, group.set_index("contact_cost")) for rate, group in sensitivity.groupby("success_rate", sort=True)
-    ]
+    rates = sorted(sensitivity["success_rate"].unique())
+    by_rate = [(float(r), sensitivity[sensitivity["success_rate"] == r].set_index("contact_cost")) for r in rates]
 
     def at(cost: float) -> Column[tuple[float, pd.DataFrame]]:
         return Column(f"Contact cost {cost:g}", lambda r: f"{count(r[1].loc[cost, 'net_value'])} "
                       f"({pct(r[1].loc[cost, 'contact_share'])} %)")  # fmt: skip
 
-    columns = [Column("Success rate", lambda r: f"{pct(r[0], 0)} %"), *(at(c) for c in costs)]
+    columns: list[Column[tuple[float, pd.DataFrame]]] = [
+        Column("Success rate", lambda r: f"{pct(r[0], 0)} %"),
+        *(at(c) for c in costs),
+    ]
     return table("campaign_sensitivity", columns, by_rate)
 
 
@@ -487,10 +497,14 @@ def resampled(evidence: Evidence) -> Table:
     """Every model on the resampling folds: its mean metrics, the campaign value it realized on the
     held-out customers, and its training cost."""
     models = evidence.resampled.models
-    columns = [
+
+    def mean(metric: str) -> Column[str]:
+        return Column(label(metric), lambda n: num(models[n].mean[metric], 4))
+
+    columns: list[Column[str]] = [
         Column("Model", lambda n: model_label(evidence, n)),
         Column("Kind", lambda n: "network" if models[n].kind == "ann" else "reference"),
-        *(Column(label(m), lambda n, m=m: num(models[n].mean[m], 4)) for m in RESAMPLED),
+        *(mean(m) for m in RESAMPLED),
         Column("Campaign value per 1,000 customers", lambda n: f"{1000 * models[n].value:,.0f}"),
         Column("Cost (parameter updates)", lambda n: updates(models[n].cost)),
     ]

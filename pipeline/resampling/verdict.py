@@ -135,7 +135,8 @@ def rope_in_money(scores: pd.DataFrame, cfg: ResampleConfig) -> RopeInMoney:
     """What the ROPE is worth: the least-squares slope, through the origin, of the networks' fold
     differences from the baseline in campaign value per customer on their differences in the criterion,
     scaled to the ROPE and to 1,000 customers; with the correlation and the baseline's own value."""
-    dx, dy = [], []
+    dx: list[float] = []
+    dy: list[float] = []
     for m in gated(scores):
         dx.extend(_differences(scores, cfg.gate.criterion, m, BASELINE))
         dy.extend(_differences(scores, "value", m, BASELINE))
