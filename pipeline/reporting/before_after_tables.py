@@ -4,14 +4,12 @@ run's ``before_after.json`` as ``claims.before_after`` reads it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from pipeline.metric_registry import VERSUS_ORIGINAL, label
 from pipeline.reporting import claims
+from pipeline.reporting.claims import Estimate
 from pipeline.reporting.evidence import Evidence
-from pipeline.reporting.tables import Column, Table, interval, model_label, num, signed_interval, table
-
-Estimate = Mapping[str, float]
+from pipeline.reporting.formats import interval, num, signed_interval
+from pipeline.reporting.tables import Column, Table, model_label, table
 
 
 def _estimate(e: Estimate, digits: int = 3) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypedDict
 
 from pipeline.metric_registry import VERSUS_ORIGINAL, label, lower_is_better
 
@@ -73,7 +73,37 @@ class Change:
         return "rises" if self.diff > 0 else "falls"
 
 
-def changes(before: Mapping[str, Mapping[str, float]], after: Mapping[str, object]) -> dict[str, Change]:
+class Estimate(TypedDict):
+    """A metric on test, or a paired difference, with its 95 % bootstrap interval."""
+
+    value: float
+    low: float
+    high: float
+
+
+class Scored(TypedDict):
+    """A network as scored in the evaluate run's ``before_after.json``: the original as used, a served
+    network, or a rung of the ladder (``versus``: its change from the original, or the rung before)."""
+
+    label: str
+    network: str
+    seeds: int
+    calibration: str
+    threshold: float
+    updates: int
+    test: dict[str, Estimate]
+    versus: dict[str, Estimate]  # empty for the original
+
+
+class Assessed(TypedDict):
+    """The evaluate run's ``before_after.json``."""
+
+    original: Scored
+    after: dict[str, Scored]  # every served network
+    ladder: list[Scored]
+
+
+def changes(before: Mapping[str, Estimate], after: Scored) -> dict[str, Change]:
     """Per metric of ``VERSUS_ORIGINAL``: ``before``'s test value, ``after``'s and ``after["versus"]``."""
     test, versus = after["test"], after["versus"]
     out = {}
@@ -113,11 +143,12 @@ class BeforeAfter:
         return [n for n, by_metric in self.networks.items() if by_metric[key].verdict == verdict]
 
 
-def before_after(assessed: Mapping[str, object], champion: str) -> BeforeAfter:
+def before_after(assessed: Assessed, champion: str) -> BeforeAfter:
     """From the evaluate run's ``before_after.json``."""
     original = assessed["original"]
     networks = {name: changes(original["test"], scored) for name, scored in assessed["after"].items()}
-    steps, previous = [], original["test"]
+    steps: list[Step] = []
+    previous = original["test"]
     for step in assessed["ladder"]:
         moved = changes(previous, step) if step["versus"] else {}
         test = {m: step["test"][m]["value"] for m in VERSUS_ORIGINAL}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import mlflow
 import pandas as pd
@@ -22,6 +23,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
+from pipeline.reporting.claims import Assessed
 from pipeline.resampling.summary import BASELINE, GateSummary
 from pipeline.tracking import registry
 
@@ -59,7 +61,9 @@ class Evidence:
     resampled: GateSummary  # the resample run's comparison.json: design, gate, decision, every model's standing
     folds: pd.DataFrame  # the resample run's folds.csv: one row per fold and model
     ensemble_vs_single: dict  # the evaluate run's ensemble_vs_single.json: model -> metric -> values
-    before_after: dict  # the evaluate run's before_after.json: the original as used, every served network, the ladder
+    before_after: (
+        Assessed  # the evaluate run's before_after.json: the original as used, every served network, the ladder
+    )
     segment_run: Run
     segment_summary: dict
     segment_tables: dict[str, pd.DataFrame]
@@ -115,7 +119,7 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         resampled=GateSummary.read(download(resample_run, "comparison.json", workdir / "comparison.json")),
         folds=pd.read_csv(download(resample_run, "folds.csv", workdir / "folds.csv")),
         ensemble_vs_single=_json(evaluate_run, "ensemble_vs_single.json", workdir),
-        before_after=_json(evaluate_run, "before_after.json", workdir),
+        before_after=cast(Assessed, _json(evaluate_run, "before_after.json", workdir)),
         segment_run=segment[0],
         segment_summary=segment[1],
         segment_tables=segment[2],
