@@ -19,7 +19,7 @@ from pipeline import figures
 from pipeline.config import Params
 from pipeline.data.schema import DataSchema
 from pipeline.metric_registry import label
-from pipeline.reporting import before_after_tables, diagrams, facts, rendering, tables
+from pipeline.reporting import before_after_tables, diagrams, facts, formats, rendering, tables
 from pipeline.reporting.evidence import Evidence, Study, download
 from pipeline.resampling.summary import BASELINE
 from pipeline.tracking import registry
@@ -181,10 +181,10 @@ def _diagrams(params: Params, evidence: Evidence, workdir: Path, document_dir: P
     }
     original, champ = evidence.before_after["original"], evidence.model_runs[champion].data.metrics
     metric_rows = [["Test metric", f"Before: original (threshold {original['threshold']:g})", f"After: {champion}"]] + [
-        [label(k), tables.num(original["test"][k]["value"]), tables.num(champ[f"test_{k}"])] for k in SUMMARY_METRICS
+        [label(k), formats.num(original["test"][k]["value"]), formats.num(champ[f"test_{k}"])] for k in SUMMARY_METRICS
     ]
     segment_rows = [["Segment", "Test customers", "Actual churn (%)", "Lift"]] + [
-        [r["segment"], f"{r['customers']:.0f}", tables.pct(r["actual_churn_rate"]), tables.num(r["lift"], 2)]
+        [r["segment"], f"{r['customers']:.0f}", formats.pct(r["actual_churn_rate"]), formats.num(r["lift"], 2)]
         for _, r in evidence.segment_tables["segments_test"].iterrows()
     ]
     raw_params = yaml.safe_load(params.source.read_text())
