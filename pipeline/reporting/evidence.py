@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import TypedDict, cast
 
 import mlflow
 import pandas as pd
@@ -26,6 +26,59 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from pipeline.reporting.claims import Assessed
 from pipeline.resampling.summary import BASELINE, GateSummary
 from pipeline.tracking import registry
+
+
+class SeedEnsemble(TypedDict):
+    """One metric of the evaluate run's ``ensemble_vs_single.json``: single seed models against their average."""
+
+    single_mean: float
+    single_std: float
+    ensemble: float
+    diff: float  # ensemble minus single, paired bootstrap
+    low: float
+    high: float
+
+
+class LevelProfile(TypedDict):
+    share: float
+    churn_rate: float
+
+
+class DataProfile(TypedDict):
+    """The prepare run's ``summary.json`` (training split): per categorical column, per value."""
+
+    categorical: dict[str, dict[str, LevelProfile]]
+
+
+class SegmentOnTest(TypedDict):
+    customers: float
+    predicted_churn_rate: float
+    actual_churn_rate: float
+    lift: float
+
+
+class SegmentSummary(TypedDict):
+    """The segment run's ``summary.json``, as far as the report reads it."""
+
+    personas: int
+    segments_test: dict[str, SegmentOnTest]
+    churners_reached_test: dict[str, dict[str, int]]  # "top_20pct" -> champion / baseline -> churners
+    importance_rank_correlation: float
+    importance_disagreements: dict[str, dict[str, int]]
+    value_cut: dict[str, float]  # amount, training_share_below
+
+
+class CampaignSummary(TypedDict):
+    """The campaign run's ``summary.json``, as far as the report reads it (counts are of test customers
+    unless named otherwise)."""
+
+    customers: int
+    test_customers: int
+    planned_contacts: int
+    planned_expected_net_value: float
+    test_planned_contacts: int
+    test_net_value: dict[str, dict[str, float]]  # rule -> net value, interval, the plan's lead over it
+    base_scale: float
 
 
 class EvidenceError(RuntimeError):
@@ -60,18 +113,20 @@ class Evidence:
     resample_run: Run
     resampled: GateSummary  # the resample run's comparison.json: design, gate, decision, every model's standing
     folds: pd.DataFrame  # the resample run's folds.csv: one row per fold and model
-    ensemble_vs_single: dict  # the evaluate run's ensemble_vs_single.json: model -> metric -> values
+    ensemble_vs_single: dict[
+        str, dict[str, SeedEnsemble]
+    ]  # the evaluate run's ensemble_vs_single.json: model -> metric -> values
     before_after: (
         Assessed  # the evaluate run's before_after.json: the original as used, every served network, the ladder
     )
     segment_run: Run
-    segment_summary: dict
+    segment_summary: SegmentSummary
     segment_tables: dict[str, pd.DataFrame]
     campaign_run: Run
-    campaign_summary: dict
+    campaign_summary: CampaignSummary
     campaign_tables: dict[str, pd.DataFrame]
     prepare_run: Run
-    profile: dict  # the prepare run's data profile (training split)
+    profile: DataProfile  # the prepare run's data profile (training split)
     error_analysis: pd.DataFrame
     histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # run id -> metric -> per epoch
 
@@ -118,16 +173,20 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         resample_run=resample_run,
         resampled=GateSummary.read(download(resample_run, "comparison.json", workdir / "comparison.json")),
         folds=pd.read_csv(download(resample_run, "folds.csv", workdir / "folds.csv")),
-        ensemble_vs_single=_json(evaluate_run, "ensemble_vs_single.json", workdir),
+        ensemble_vs_single=cast(
+            dict[str, dict[str, SeedEnsemble]], _json(evaluate_run, "ensemble_vs_single.json", workdir)
+        ),
         before_after=cast(Assessed, _json(evaluate_run, "before_after.json", workdir)),
         segment_run=segment[0],
-        segment_summary=segment[1],
+        segment_summary=cast(SegmentSummary, segment[1]),
         segment_tables=segment[2],
         campaign_run=campaign[0],
-        campaign_summary=campaign[1],
+        campaign_summary=cast(CampaignSummary, campaign[1]),
         campaign_tables=campaign[2],
         prepare_run=prepare_run,
-        profile=json.loads(download(prepare_run, "summary.json", workdir / "profile.json").read_text()),
+        profile=cast(
+            DataProfile, json.loads(download(prepare_run, "summary.json", workdir / "profile.json").read_text())
+        ),
         error_analysis=pd.read_csv(download(evaluate_run, "error_analysis.csv", workdir / "error_analysis.csv")),
     )
     curve_runs = [*baseline_seeds, *(r for s in (*studies.values(), *recipes.values()) for r in s.seed_runs)]
@@ -183,7 +242,7 @@ def _history(client: MlflowClient, run: Run) -> dict[str, list[float]]:
     }
 
 
-def _json(run: Run, artifact: str, workdir: Path) -> dict:
+def _json(run: Run, artifact: str, workdir: Path) -> dict[str, object]:
     return json.loads(download(run, artifact, workdir / artifact).read_text())
 
 
@@ -240,7 +299,7 @@ def _training_run_id(run: Run) -> str:
 
 def _champion_stage(
     client: MlflowClient, evaluate_run: Run, stage: str, champion_version: str, workdir: Path
-) -> tuple[Run, dict, dict[str, pd.DataFrame]]:
+) -> tuple[Run, dict[str, object], dict[str, pd.DataFrame]]:
     """The newest run of ``stage`` for this champion version, its summary and its tables."""
     run = _newest(
         client,

@@ -16,7 +16,7 @@ from pipeline.data.schema import DataSchema
 from pipeline.metric_registry import RESAMPLED, label, lower_is_better, read_interval
 from pipeline.reporting import claims, tables
 from pipeline.reporting.claims import Bounds, Verdict, judge
-from pipeline.reporting.evidence import Evidence
+from pipeline.reporting.evidence import DataProfile, Evidence
 from pipeline.resampling.summary import (
     BASELINE,
     BLEND,
@@ -547,7 +547,7 @@ def listed(names: Sequence[str]) -> str:
     return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
 
 
-def contrasts(profile: Mapping[str, Mapping], columns: int) -> list[tuple[str, LevelRate, LevelRate]]:
+def contrasts(profile: DataProfile, columns: int) -> list[tuple[str, LevelRate, LevelRate]]:
     """Per column of the customer-base table: its highest- and lowest-churn values."""
     out = []
     for col in tables.widest_churn_spread(profile, columns):

@@ -18,7 +18,7 @@ from mlflow.entities.model_registry import ModelVersion
 
 from pipeline.evaluation.resampled import Comparison, corrected_t_test
 from pipeline.metric_registry import PAIRED, RESAMPLED, VALIDATION, label, read_interval
-from pipeline.reporting.evidence import Evidence, Study
+from pipeline.reporting.evidence import DataProfile, Evidence, LevelProfile, SeedEnsemble, Study
 from pipeline.reporting.formats import count, interval, num, p_value, pct, signed, signed_count, signed_interval
 from pipeline.resampling.summary import BASELINE, GateSummary, Versus
 
@@ -84,7 +84,7 @@ def splits(evidence: Evidence) -> Table:
     return table("splits", columns, ("train", "validation", "test"))
 
 
-def widest_churn_spread(profile: Mapping[str, Mapping], columns: int) -> list[str]:
+def widest_churn_spread(profile: DataProfile, columns: int) -> list[str]:
     """The categorical columns whose values differ most in churn rate, widest first."""
     spread = {
         col: max(v["churn_rate"] for v in levels.values()) - min(v["churn_rate"] for v in levels.values())
@@ -93,13 +93,15 @@ def widest_churn_spread(profile: Mapping[str, Mapping], columns: int) -> list[st
     return sorted(spread, key=spread.__getitem__, reverse=True)[:columns]
 
 
-Level = tuple[str, str, Mapping[str, float]]  # column, value, its share and churn rate
+Level = tuple[str, str, LevelProfile]  # column, value, its share and churn rate
 
 
 def customer_base(evidence: Evidence, columns: int) -> Table:
     """Share and churn rate of each value of the columns that separate churners most (training split)."""
     levels = evidence.profile["categorical"]
-    rows = [(c, level, v) for c in widest_churn_spread(evidence.profile, columns) for level, v in levels[c].items()]
+    rows: list[Level] = [
+        (c, level, v) for c in widest_churn_spread(evidence.profile, columns) for level, v in levels[c].items()
+    ]
     columns_: list[Column[Level]] = [
         Column("Column", lambda r: r[0]),
         Column("Value", lambda r: r[1]),
@@ -650,7 +652,7 @@ def confirmation(evidence: Evidence) -> Table:
     return table("confirmation", columns, resampled_order(r)[1:])
 
 
-EnsembleRow = tuple[str, str, Mapping[str, float]]  # model, metric, its ensemble_vs_single.json values
+EnsembleRow = tuple[str, str, SeedEnsemble]  # model, metric, its ensemble_vs_single.json values
 
 
 def ensemble(evidence: Evidence) -> Table:
@@ -664,5 +666,7 @@ def ensemble(evidence: Evidence) -> Table:
         Column("Ensemble minus single [paired bootstrap 95 % CI]",
                lambda r: signed_interval(r[2]["diff"], r[2]["low"], r[2]["high"])),
     ]  # fmt: skip
-    rows = [(name, m, v) for name, by_metric in evidence.ensemble_vs_single.items() for m, v in by_metric.items()]
+    rows: list[EnsembleRow] = [
+        (name, m, v) for name, by_metric in evidence.ensemble_vs_single.items() for m, v in by_metric.items()
+    ]
     return table("ensemble", columns, rows)
