@@ -63,3 +63,20 @@ def test_the_detectable_difference_uses_each_challenger_s_own_spread_and_the_fam
     assert found.per_model["steady"] < found.per_model["noisy"]
     assert found.median == pytest.approx(np.median(list(found.per_model.values())))
     assert not math.isnan(found.median)
+
+
+def test_the_headline_and_the_mlflow_metrics_read_the_typed_summary() -> None:
+    """On a hand-built GateSummary: the best gated challenger whoever won, and NaN Holm p left out."""
+    from tests.reporting.handmade import summary
+
+    found = summary("baseline", "none")
+    headline = verdict.headline(found)
+    assert headline["champion"] == "baseline" and headline["qualified"] == 0
+    assert headline["best_challenger"] == "adam"  # the gated network with the lowest log loss (not a reference)
+    assert (headline["best_challenger_diff_log_loss"], headline["best_challenger_p_holm"]) == (-0.005, 0.008)
+    assert headline["best_challenger_p_equivalent"] == 0.03
+    flat = verdict.flat_metrics(found)
+    assert flat["adam/diff_log_loss_low"] == -0.008 and flat["adam/p_holm_log_loss"] == 0.008
+    assert "gradient_boosting/p_holm_log_loss" not in flat and flat["gradient_boosting/p_log_loss"] == 0.001
+    assert flat["sgd/p_worse"] == 0.99 and "baseline/p_better" not in flat
+    assert flat["rope_per_1000_customers"] == 200.0
