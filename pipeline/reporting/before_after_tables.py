@@ -4,14 +4,12 @@ run's ``before_after.json`` as ``claims.before_after`` reads it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from pipeline.metric_registry import VERSUS_ORIGINAL, label
 from pipeline.reporting import claims
+from pipeline.reporting.claims import Estimate
 from pipeline.reporting.evidence import Evidence
-from pipeline.reporting.tables import Column, Table, interval, model_label, num, signed_interval, table
-
-Estimate = Mapping[str, float]
+from pipeline.reporting.formats import interval, num, signed_interval
+from pipeline.reporting.tables import Column, Table, model_label, table
 
 
 def _estimate(e: Estimate, digits: int = 3) -> str:
@@ -40,13 +38,16 @@ def before_after(evidence: Evidence) -> Table:
 def after_vs_original(evidence: Evidence) -> Table:
     """Every served network (the champion, each tuned optimizer, the search) minus the original."""
     after = evidence.before_after["after"]
+
+    def minus_before(m: str) -> Column[str]:
+        return Column(f"{label(m)} minus before", lambda n: _difference(after[n]["versus"][m]))
+
     columns: list[Column[str]] = [
         Column("Served network", lambda n: model_label(evidence, n)),
         Column("Threshold", lambda n: num(after[n]["threshold"])),
         Column("Calibration", lambda n: after[n]["calibration"]),
-        *(Column(f"{label(m)} minus before", lambda n, m=m: _difference(after[n]["versus"][m]))
-          for m in VERSUS_ORIGINAL),
-    ]  # fmt: skip
+        *(minus_before(m) for m in VERSUS_ORIGINAL),
+    ]
     return table("after_vs_original", columns, after)
 
 
@@ -60,6 +61,9 @@ def ladder(evidence: Evidence) -> Table:
         c = step.changes[m]
         return f"{num(step.test[m])}; {signed_interval(c.diff, c.low, c.high, 3)}"
 
+    def metric(m: str) -> Column[claims.Step]:
+        return Column(label(m), lambda s: cell(s, m))
+
     columns: list[Column[claims.Step]] = [
         Column("Step", lambda s: s.label),
         Column("Network", lambda s: s.network),
@@ -67,6 +71,6 @@ def ladder(evidence: Evidence) -> Table:
         Column("Threshold", lambda s: num(s.threshold)),
         Column("Calibration", lambda s: s.calibration),
         Column("Parameter updates", lambda s: f"{s.updates:,}"),
-        *(Column(label(m), lambda s, m=m: cell(s, m)) for m in VERSUS_ORIGINAL),
+        *(metric(m) for m in VERSUS_ORIGINAL),
     ]
     return table("ladder", columns, steps)

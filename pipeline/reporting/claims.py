@@ -9,19 +9,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, TypedDict
 
 from pipeline.metric_registry import VERSUS_ORIGINAL, label, lower_is_better
 
 Verdict = Literal["better", "worse", "within noise"]
 
 
-def judge(low: float, high: float, lower_better: bool) -> Verdict:
-    """What a difference's interval says: better or worse when it excludes zero, else within noise."""
-    if low <= 0 <= high:
+class Interval(Protocol):
+    """A difference's interval: anything with a ``low`` and a ``high``."""
+
+    @property
+    def low(self) -> float: ...
+
+    @property
+    def high(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Bounds:
+    low: float
+    high: float
+
+
+def judge(interval: Interval, lower_is_better: bool) -> Verdict:
+    """What a difference's interval says: better or worse when it excludes zero, else within noise.
+    ``lower_is_better`` is the metric's direction. The one place the report decides "better"."""
+    if interval.low > 0:
+        moved = "up"
+    elif interval.high < 0:
+        moved = "down"
+    else:  # contains zero (or is not a number)
         return "within noise"
-    improved = high < 0 if lower_better else low > 0
-    return "better" if improved else "worse"
+    return "better" if (moved == "down") == lower_is_better else "worse"
 
 
 @dataclass(frozen=True)
@@ -38,7 +58,12 @@ class Change:
 
     @property
     def verdict(self) -> Verdict:
-        return judge(self.low, self.high, lower_is_better(self.key))
+        return judge(self, lower_is_better(self.key))
+
+    @property
+    def value(self) -> float:
+        """The difference (after minus before), as every interval the report prints names it."""
+        return self.diff
 
     @property
     def direction(self) -> str:
@@ -48,7 +73,37 @@ class Change:
         return "rises" if self.diff > 0 else "falls"
 
 
-def changes(before: Mapping[str, Mapping[str, float]], after: Mapping[str, object]) -> dict[str, Change]:
+class Estimate(TypedDict):
+    """A metric on test, or a paired difference, with its 95 % bootstrap interval."""
+
+    value: float
+    low: float
+    high: float
+
+
+class Scored(TypedDict):
+    """A network as scored in the evaluate run's ``before_after.json``: the original as used, a served
+    network, or a rung of the ladder (``versus``: its change from the original, or the rung before)."""
+
+    label: str
+    network: str
+    seeds: int
+    calibration: str
+    threshold: float
+    updates: int
+    test: dict[str, Estimate]
+    versus: dict[str, Estimate]  # empty for the original
+
+
+class Assessed(TypedDict):
+    """The evaluate run's ``before_after.json``."""
+
+    original: Scored
+    after: dict[str, Scored]  # every served network
+    ladder: list[Scored]
+
+
+def changes(before: Mapping[str, Estimate], after: Scored) -> dict[str, Change]:
     """Per metric of ``VERSUS_ORIGINAL``: ``before``'s test value, ``after``'s and ``after["versus"]``."""
     test, versus = after["test"], after["versus"]
     out = {}
@@ -88,11 +143,12 @@ class BeforeAfter:
         return [n for n, by_metric in self.networks.items() if by_metric[key].verdict == verdict]
 
 
-def before_after(assessed: Mapping[str, object], champion: str) -> BeforeAfter:
+def before_after(assessed: Assessed, champion: str) -> BeforeAfter:
     """From the evaluate run's ``before_after.json``."""
     original = assessed["original"]
     networks = {name: changes(original["test"], scored) for name, scored in assessed["after"].items()}
-    steps, previous = [], original["test"]
+    steps: list[Step] = []
+    previous = original["test"]
     for step in assessed["ladder"]:
         moved = changes(previous, step) if step["versus"] else {}
         test = {m: step["test"][m]["value"] for m in VERSUS_ORIGINAL}
@@ -130,8 +186,3 @@ class Summary:
         """The champion's threshold metrics that are measurably worse than the original's."""
         ba = self.before_after.champion_changes
         return [ba[k] for k in ("precision", "accuracy", "f1", "macro_f1") if ba[k].verdict == "worse"]
-
-
-def worse_on_test(tests: Mapping[str, Mapping[str, float] | None], lower_better: bool) -> list[str]:
-    """The challengers whose test difference from the baseline is measurably worse."""
-    return [n for n, t in tests.items() if t and judge(t["low"], t["high"], lower_better) == "worse"]

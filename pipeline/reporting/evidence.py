@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, cast
 
 import mlflow
 import pandas as pd
@@ -22,7 +23,62 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
+from pipeline.reporting.claims import Assessed
+from pipeline.resampling.summary import BASELINE, GateSummary
 from pipeline.tracking import registry
+
+
+class SeedEnsemble(TypedDict):
+    """One metric of the evaluate run's ``ensemble_vs_single.json``: single seed models against their average."""
+
+    single_mean: float
+    single_std: float
+    ensemble: float
+    diff: float  # ensemble minus single, paired bootstrap
+    low: float
+    high: float
+
+
+class LevelProfile(TypedDict):
+    share: float
+    churn_rate: float
+
+
+class DataProfile(TypedDict):
+    """The prepare run's ``summary.json`` (training split): per categorical column, per value."""
+
+    categorical: dict[str, dict[str, LevelProfile]]
+
+
+class SegmentOnTest(TypedDict):
+    customers: float
+    predicted_churn_rate: float
+    actual_churn_rate: float
+    lift: float
+
+
+class SegmentSummary(TypedDict):
+    """The segment run's ``summary.json``, as far as the report reads it."""
+
+    personas: int
+    segments_test: dict[str, SegmentOnTest]
+    churners_reached_test: dict[str, dict[str, int]]  # "top_20pct" -> champion / baseline -> churners
+    importance_rank_correlation: float
+    importance_disagreements: dict[str, dict[str, int]]
+    value_cut: dict[str, float]  # amount, training_share_below
+
+
+class CampaignSummary(TypedDict):
+    """The campaign run's ``summary.json``, as far as the report reads it (counts are of test customers
+    unless named otherwise)."""
+
+    customers: int
+    test_customers: int
+    planned_contacts: int
+    planned_expected_net_value: float
+    test_planned_contacts: int
+    test_net_value: dict[str, dict[str, float]]  # rule -> net value, interval, the plan's lead over it
+    base_scale: float
 
 
 class EvidenceError(RuntimeError):
@@ -55,18 +111,22 @@ class Evidence:
     studies: dict[str, Study]  # optimizer label or "search" -> study
     recipes: dict[str, Study]  # the briefs' recipes: name -> its recipes run and seed runs
     resample_run: Run
-    resampled: dict  # the resample run's comparison.json: design, gate, decision, every model's standing
+    resampled: GateSummary  # the resample run's comparison.json: design, gate, decision, every model's standing
     folds: pd.DataFrame  # the resample run's folds.csv: one row per fold and model
-    ensemble_vs_single: dict  # the evaluate run's ensemble_vs_single.json: model -> metric -> values
-    before_after: dict  # the evaluate run's before_after.json: the original as used, every served network, the ladder
+    ensemble_vs_single: dict[
+        str, dict[str, SeedEnsemble]
+    ]  # the evaluate run's ensemble_vs_single.json: model -> metric -> values
+    before_after: (
+        Assessed  # the evaluate run's before_after.json: the original as used, every served network, the ladder
+    )
     segment_run: Run
-    segment_summary: dict
+    segment_summary: SegmentSummary
     segment_tables: dict[str, pd.DataFrame]
     campaign_run: Run
-    campaign_summary: dict
+    campaign_summary: CampaignSummary
     campaign_tables: dict[str, pd.DataFrame]
     prepare_run: Run
-    profile: dict  # the prepare run's data profile (training split)
+    profile: DataProfile  # the prepare run's data profile (training split)
     error_analysis: pd.DataFrame
     histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # run id -> metric -> per epoch
 
@@ -82,47 +142,15 @@ class Evidence:
 def gather(registered_model: str, workdir: Path) -> Evidence:
     """Follow the registry's aliases to every run the report needs; artifacts go under ``workdir``."""
     client = MlflowClient()
-    versions = {}
-    for alias in (registry.CHAMPION, registry.BASELINE):
-        try:
-            versions[alias] = client.get_model_version_by_alias(registered_model, alias)
-        except mlflow.exceptions.MlflowException as err:
-            raise EvidenceError(
-                f"registered model {registered_model!r} has no version with alias {alias!r}: run `dvc repro` "
-                f"(the evaluate stage registers it) against tracking store {mlflow.get_tracking_uri()}"
-            ) from err
-
-    champion_model_run = client.get_run(versions[registry.CHAMPION].run_id)
+    versions = _versions(client, registered_model)
+    champion_model_run = client.get_run(str(versions[registry.CHAMPION].run_id))
     evaluate_run = client.get_run(_parent_id(champion_model_run))
     model_runs = {r.data.tags["model"]: r for r in _children(client, evaluate_run)}
-
-    baseline_run = client.get_run(_training_run_id(model_runs["baseline"]))
-    studies: dict[str, Study] = {}
-    recipes: dict[str, Study] = {}
-    parents: dict[str, Run] = {}
-    for name, run in model_runs.items():
-        if name == "baseline" or run.data.tags.get("kind") != "ann":
-            continue
-        training_run = client.get_run(_training_run_id(run))
-        selected = int(training_run.data.metrics["selected_seed"])
-        if training_run.data.tags.get("stage") == "recipes":  # a recipe: its own run, one nested run per seed
-            recipes[name] = Study(name, training_run, _children(client, training_run), selected)
-            continue
-        parent = client.get_run(_parent_id(training_run))
-        parents[parent.data.tags["study"]] = parent
-        seeds = [r for r in _children(client, training_run) if r.data.tags.get("kind") == "retrain"]
-        studies[name] = Study(name, training_run, seeds, selected)
-    missing = {"comparison", "search"} - parents.keys()
-    if missing:
-        raise EvidenceError(f"evaluate run {evaluate_run.info.run_id} has no candidate from the {missing} studies")
-
+    baseline_run = client.get_run(_training_run_id(model_runs[BASELINE]))
+    studies, recipes, comparison_run = _trained(client, evaluate_run, model_runs)
     champion_version = versions[registry.CHAMPION].version
-    segment_run, segment_summary, segment_tables = _champion_stage(
-        client, evaluate_run, "segment", champion_version, workdir
-    )
-    campaign_run, campaign_summary, campaign_tables = _champion_stage(
-        client, evaluate_run, "campaign", champion_version, workdir
-    )
+    segment = _champion_stage(client, evaluate_run, "segment", champion_version, workdir)
+    campaign = _champion_stage(client, evaluate_run, "campaign", champion_version, workdir)
     data_md5 = versions[registry.CHAMPION].tags["data_md5"]
     prepare_run = _newest(
         client,
@@ -139,33 +167,83 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         model_runs=model_runs,
         baseline_run=baseline_run,
         baseline_seed_runs=baseline_seeds,
-        comparison_run=parents["comparison"],
+        comparison_run=comparison_run,
         studies=studies,
         recipes=recipes,
         resample_run=resample_run,
-        resampled=json.loads(download(resample_run, "comparison.json", workdir / "comparison.json").read_text()),
+        resampled=GateSummary.read(download(resample_run, "comparison.json", workdir / "comparison.json")),
         folds=pd.read_csv(download(resample_run, "folds.csv", workdir / "folds.csv")),
-        ensemble_vs_single=json.loads(
-            download(evaluate_run, "ensemble_vs_single.json", workdir / "ensemble_vs_single.json").read_text()
+        ensemble_vs_single=cast(
+            dict[str, dict[str, SeedEnsemble]], _json(evaluate_run, "ensemble_vs_single.json", workdir)
         ),
-        before_after=json.loads(download(evaluate_run, "before_after.json", workdir / "before_after.json").read_text()),
-        segment_run=segment_run,
-        segment_summary=segment_summary,
-        segment_tables=segment_tables,
-        campaign_run=campaign_run,
-        campaign_summary=campaign_summary,
-        campaign_tables=campaign_tables,
+        before_after=cast(Assessed, _json(evaluate_run, "before_after.json", workdir)),
+        segment_run=segment[0],
+        segment_summary=cast(SegmentSummary, segment[1]),
+        segment_tables=segment[2],
+        campaign_run=campaign[0],
+        campaign_summary=cast(CampaignSummary, campaign[1]),
+        campaign_tables=campaign[2],
         prepare_run=prepare_run,
-        profile=json.loads(download(prepare_run, "summary.json", workdir / "profile.json").read_text()),
+        profile=cast(
+            DataProfile, json.loads(download(prepare_run, "summary.json", workdir / "profile.json").read_text())
+        ),
         error_analysis=pd.read_csv(download(evaluate_run, "error_analysis.csv", workdir / "error_analysis.csv")),
     )
     curve_runs = [*baseline_seeds, *(r for s in (*studies.values(), *recipes.values()) for r in s.seed_runs)]
-    for run in curve_runs:
-        evidence.histories[run.info.run_id] = {
-            key: [m.value for m in sorted(client.get_metric_history(run.info.run_id, key), key=lambda m: m.step)]
-            for key in ("train_loss", "val_loss")
-        }
+    evidence.histories.update({run.info.run_id: _history(client, run) for run in curve_runs})
     return evidence
+
+
+def _versions(client: MlflowClient, registered_model: str) -> dict[str, ModelVersion]:
+    """The versions the ``champion`` and ``baseline`` aliases name."""
+    versions = {}
+    for alias in (registry.CHAMPION, registry.BASELINE):
+        try:
+            versions[alias] = client.get_model_version_by_alias(registered_model, alias)
+        except mlflow.exceptions.MlflowException as err:
+            raise EvidenceError(
+                f"registered model {registered_model!r} has no version with alias {alias!r}: run `dvc repro` "
+                f"(the evaluate stage registers it) against tracking store {mlflow.get_tracking_uri()}"
+            ) from err
+    return versions
+
+
+def _trained(
+    client: MlflowClient, evaluate_run: Run, model_runs: dict[str, Run]
+) -> tuple[dict[str, Study], dict[str, Study], Run]:
+    """The optimize studies and the briefs' recipes behind the evaluated networks, and the parent run of
+    the optimizers' comparison."""
+    studies: dict[str, Study] = {}
+    recipes: dict[str, Study] = {}
+    parents: dict[str, Run] = {}
+    for name, run in model_runs.items():
+        if name == BASELINE or run.data.tags.get("kind") != "ann":
+            continue
+        training_run = client.get_run(_training_run_id(run))
+        selected = int(training_run.data.metrics["selected_seed"])
+        if training_run.data.tags.get("stage") == "recipes":  # a recipe: its own run, one nested run per seed
+            recipes[name] = Study(name, training_run, _children(client, training_run), selected)
+            continue
+        parent = client.get_run(_parent_id(training_run))
+        parents[parent.data.tags["study"]] = parent
+        seeds = [r for r in _children(client, training_run) if r.data.tags.get("kind") == "retrain"]
+        studies[name] = Study(name, training_run, seeds, selected)
+    missing = {"comparison", "search"} - parents.keys()
+    if missing:
+        raise EvidenceError(f"evaluate run {evaluate_run.info.run_id} has no candidate from the {missing} studies")
+    return studies, recipes, parents["comparison"]
+
+
+def _history(client: MlflowClient, run: Run) -> dict[str, list[float]]:
+    """Training and validation loss per epoch."""
+    return {
+        key: [m.value for m in sorted(client.get_metric_history(run.info.run_id, key), key=lambda m: m.step)]
+        for key in ("train_loss", "val_loss")
+    }
+
+
+def _json(run: Run, artifact: str, workdir: Path) -> dict[str, object]:
+    return json.loads(download(run, artifact, workdir / artifact).read_text())
 
 
 def _resample_run(client: MlflowClient, evaluate_run: Run) -> Run:
@@ -221,7 +299,7 @@ def _training_run_id(run: Run) -> str:
 
 def _champion_stage(
     client: MlflowClient, evaluate_run: Run, stage: str, champion_version: str, workdir: Path
-) -> tuple[Run, dict, dict[str, pd.DataFrame]]:
+) -> tuple[Run, dict[str, object], dict[str, pd.DataFrame]]:
     """The newest run of ``stage`` for this champion version, its summary and its tables."""
     run = _newest(
         client,

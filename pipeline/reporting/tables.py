@@ -8,17 +8,19 @@ corrected resampled t-test the resample stage uses against the baseline.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import pandas as pd
 from mlflow.entities import Run
+from mlflow.entities.model_registry import ModelVersion
 
 from pipeline.evaluation.resampled import Comparison, corrected_t_test
 from pipeline.metric_registry import PAIRED, RESAMPLED, VALIDATION, label, read_interval
-from pipeline.reporting.evidence import Evidence
+from pipeline.reporting.evidence import DataProfile, Evidence, LevelProfile, SeedEnsemble, Study
+from pipeline.reporting.formats import count, interval, num, p_value, pct, signed, signed_count, signed_interval
+from pipeline.resampling.summary import BASELINE, GateSummary, Versus
 
 NOT_RECORDED = "(not recorded)"  # a tag a version registered by an older pipeline lacks
 
@@ -55,26 +57,6 @@ def table(table_id: str, columns: Sequence[Column[R]], rows: Iterable[R]) -> Tab
     return Table(table_id, [c.title for c in columns], [[c.cell(r) for c in columns] for r in source])
 
 
-def num(value: float, digits: int = 3) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
-
-
-def signed(value: float, digits: int = 4) -> str:
-    return f"{value:+.{digits}f}"
-
-
-def interval(value: float, low: float, high: float, digits: int = 3) -> str:
-    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
-
-
-def signed_interval(value: float, low: float, high: float, digits: int = 4) -> str:
-    return f"{value:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"
-
-
-def pct(rate: float, digits: int = 1) -> str:
-    return f"{100 * rate:.{digits}f}"
-
-
 def on_test(run: Run, metric: str, digits: int = 3) -> str:
     m = run.data.metrics
     return interval(*read_interval(m, "test", metric), digits)
@@ -94,40 +76,56 @@ def model_label(evidence: Evidence, name: str) -> str:
 
 def splits(evidence: Evidence) -> Table:
     m = evidence.prepare_run.data.metrics
-    rows = [
-        [name, f"{m[f'{name}_rows']:.0f}", pct(m[f"{name}_churn_rate"])] for name in ("train", "validation", "test")
+    columns: list[Column[str]] = [
+        Column("Split", str),
+        Column("Customers", lambda s: f"{m[f'{s}_rows']:.0f}"),
+        Column("Churn rate (%)", lambda s: pct(m[f"{s}_churn_rate"])),
     ]
-    return Table("splits", ["Split", "Customers", "Churn rate (%)"], rows)
+    return table("splits", columns, ("train", "validation", "test"))
 
 
-def widest_churn_spread(profile: dict, columns: int) -> list[str]:
+def widest_churn_spread(profile: DataProfile, columns: int) -> list[str]:
     """The categorical columns whose values differ most in churn rate, widest first."""
     spread = {
         col: max(v["churn_rate"] for v in levels.values()) - min(v["churn_rate"] for v in levels.values())
         for col, levels in profile["categorical"].items()
     }
-    return sorted(spread, key=spread.get, reverse=True)[:columns]
+    return sorted(spread, key=spread.__getitem__, reverse=True)[:columns]
+
+
+Level = tuple[str, str, LevelProfile]  # column, value, its share and churn rate
 
 
 def customer_base(evidence: Evidence, columns: int) -> Table:
     """Share and churn rate of each value of the columns that separate churners most (training split)."""
     levels = evidence.profile["categorical"]
-    rows = [
-        [col, level, pct(v["share"]), pct(v["churn_rate"])]
-        for col in widest_churn_spread(evidence.profile, columns)
-        for level, v in levels[col].items()
+    rows: list[Level] = [
+        (c, level, v) for c in widest_churn_spread(evidence.profile, columns) for level, v in levels[c].items()
     ]
-    return Table("customer_base", ["Column", "Value", "Share of train (%)", "Churn rate (%)"], rows)
+    columns_: list[Column[Level]] = [
+        Column("Column", lambda r: r[0]),
+        Column("Value", lambda r: r[1]),
+        Column("Share of train (%)", lambda r: pct(r[2]["share"])),
+        Column("Churn rate (%)", lambda r: pct(r[2]["churn_rate"])),
+    ]
+    return table("customer_base", columns_, rows)
 
 
 def baseline_validation(evidence: Evidence) -> Table:
     m = evidence.baseline_run.data.metrics
-    digits = {k: 1 if k == "best_epoch" else 4 for k in VALIDATION}
-    rows = [[label(k), num(m[f"val_{k}_mean"], digits[k]), num(m[f"val_{k}_std"], digits[k])] for k in VALIDATION]
-    return Table("baseline_validation", ["Validation metric", "Mean over seeds", "Standard deviation"], rows)
+
+    def stat(which: str) -> Callable[[str], str]:
+        return lambda k: num(m[f"val_{k}_{which}"], 1 if k == "best_epoch" else 4)
+
+    columns: list[Column[str]] = [
+        Column("Validation metric", label),
+        Column("Mean over seeds", stat("mean")),
+        Column("Standard deviation", stat("std")),
+    ]
+    return table("baseline_validation", columns, VALIDATION)
 
 
-def curve_summary(history: dict[str, list[float]]) -> dict[str, float]:
+def curve_summary(history: Mapping[str, Sequence[float]]) -> dict[str, float]:
     """Epochs run, the best epoch (1-based), validation loss there and at the end, last training loss."""
     val, train = history["val_loss"], history["train_loss"]
     best = min(range(len(val)), key=val.__getitem__)
@@ -144,169 +142,129 @@ def curve_summary(history: dict[str, list[float]]) -> dict[str, float]:
 def convergence(evidence: Evidence) -> Table:
     """Per model (its representative seed): epochs run, best epoch, the loss there and at the end."""
     trained = {**evidence.studies, **evidence.recipes}
-    runs = {"baseline": selected_baseline_run(evidence), **{k: s.selected_run() for k, s in trained.items()}}
-    rows = []
-    for name, run in runs.items():
-        c = curve_summary(evidence.histories[run.info.run_id])
-        rows.append(
-            [
-                model_label(evidence, name),
-                str(c["epochs"]),
-                str(c["best_epoch"]),
-                num(c["best"], 4),
-                num(c["last"], 4),
-                num(c["train_last"], 4),
-                signed(c["last_minus_best"]),
-            ]
-        )
-    header = [
-        "Model (representative seed)",
-        "Epochs run",
-        "Best epoch",
-        "Val. loss at best",
-        "Val. loss at last",
-        "Train loss at last",
-        "Last minus best",
+    runs = {BASELINE: selected_baseline_run(evidence), **{k: s.selected_run() for k, s in trained.items()}}
+    curves = {name: curve_summary(evidence.histories[run.info.run_id]) for name, run in runs.items()}
+
+    def loss(key: str, title: str) -> Column[str]:
+        return Column(title, lambda n: num(curves[n][key], 4))
+
+    columns: list[Column[str]] = [
+        Column("Model (representative seed)", lambda n: model_label(evidence, n)),
+        Column("Epochs run", lambda n: str(curves[n]["epochs"])),
+        Column("Best epoch", lambda n: str(curves[n]["best_epoch"])),
+        loss("best", "Val. loss at best"),
+        loss("last", "Val. loss at last"),
+        loss("train_last", "Train loss at last"),
+        Column("Last minus best", lambda n: signed(curves[n]["last_minus_best"])),
     ]
-    return Table("convergence", header, rows)
+    return table("convergence", columns, curves)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """A row of the optimizers table: a study (or the untuned baseline) and what it found."""
+
+    name: str
+    params: Mapping[str, str]
+    prefix: str  # of the tuned parameters: "best." for a study
+    metrics: Mapping[str, float]
+    trials: str
+    best: str
 
 
 def optimizers(evidence: Evidence) -> Table:
     """The fair comparison and the search, on validation: what each study found, over the seeds."""
-    rows = []
-    base = evidence.baseline_run.data.metrics
-    rows.append(
-        [
-            "baseline (untuned sgd)",
-            _hyperparameters(evidence.baseline_run.data.params, ""),
-            "none",
-            "n/a",
-            _mean_sd(base, "log_loss"),
-            _mean_sd(base, "roc_auc"),
-            num(base["val_best_epoch_mean"], 1),
-        ]
-    )
+    base = evidence.baseline_run.data
+    rows = [Tuning("baseline (untuned sgd)", base.params, "", base.metrics, "none", "n/a")]
     for name, study in evidence.studies.items():
         m = study.run.data.metrics
-        rows.append(
-            [
-                model_label(evidence, name),
-                _hyperparameters(study.run.data.params, "best."),
-                f"{m['trials']:.0f} ({m['pruned']:.0f} pruned)",
-                num(m["best_val_loss"], 4),
-                _mean_sd(m, "log_loss"),
-                _mean_sd(m, "roc_auc"),
-                num(m["val_best_epoch_mean"], 1),
-            ]
-        )
-    header = [
-        "Optimizer / study",
-        "Tuned hyperparameters",
-        "Trials",
-        "Best trial val. log loss",
-        "Val. log loss, mean ± sd over seeds",
-        "Val. ROC-AUC, mean ± sd",
-        "Best epoch (mean)",
+        trials, best = f"{m['trials']:.0f} ({m['pruned']:.0f} pruned)", num(m["best_val_loss"], 4)
+        rows.append(Tuning(model_label(evidence, name), study.run.data.params, "best.", m, trials, best))
+    columns: list[Column[Tuning]] = [
+        Column("Optimizer / study", lambda r: r.name),
+        Column("Tuned hyperparameters", lambda r: _hyperparameters(r.params, r.prefix)),
+        Column("Trials", lambda r: r.trials),
+        Column("Best trial val. log loss", lambda r: r.best),
+        Column("Val. log loss, mean ± sd over seeds", lambda r: _mean_sd(r.metrics, "log_loss")),
+        Column("Val. ROC-AUC, mean ± sd", lambda r: _mean_sd(r.metrics, "roc_auc")),
+        Column("Best epoch (mean)", lambda r: num(r.metrics["val_best_epoch_mean"], 1)),
     ]
-    return Table("optimizers", header, rows)
+    return table("optimizers", columns, rows)
 
 
 def search_configuration(evidence: Evidence) -> Table:
     params = evidence.studies["search"].run.data.params
-    rows = [[k.removeprefix("best."), _value(v)] for k, v in sorted(params.items()) if k.startswith("best.")]
-    return Table("search_configuration", ["Setting", "Value found by the search"], rows)
+    columns: list[Column[str]] = [
+        Column("Setting", lambda k: k.removeprefix("best.")),
+        Column("Value found by the search", lambda k: _value(params[k])),
+    ]
+    return table("search_configuration", columns, sorted(k for k in params if k.startswith("best.")))
 
 
 def paired(evidence: Evidence) -> Table:
     champ = evidence.model_runs[evidence.champion]
-    rows = [[label(k), paired_difference(champ, k)] for k in PAIRED]
-    return Table("paired", ["Test metric", "Champion minus baseline, paired bootstrap [95 % CI]"], rows)
+    columns: list[Column[str]] = [
+        Column("Test metric", label),
+        Column("Champion minus baseline, paired bootstrap [95 % CI]", lambda k: paired_difference(champ, k)),
+    ]
+    return table("paired", columns, PAIRED)
 
 
 def models_on_test(evidence: Evidence) -> Table:
-    rows = []
-    for name, run in evidence.model_runs.items():
-        rows.append(
-            [
-                model_label(evidence, name),
-                run.data.tags["kind"],
-                run.data.params["calibration"],
-                num(float(run.data.params["threshold"]), 3),
-                on_test(run, "roc_auc"),
-                on_test(run, "pr_auc"),
-                on_test(run, "f1"),
-                on_test(run, "log_loss"),
-                paired_difference(run, "roc_auc") if name != "baseline" else "n/a",
-            ]
-        )
-    header = [
-        "Model",
-        "Kind",
-        "Calibration",
-        "Threshold",
-        "ROC-AUC",
-        "PR-AUC",
-        "F1",
-        "Log loss",
-        "ROC-AUC minus baseline",
+    runs = evidence.model_runs
+
+    def test(metric: str, title: str) -> Column[str]:
+        return Column(title, lambda n: on_test(runs[n], metric))
+
+    columns: list[Column[str]] = [
+        Column("Model", lambda n: model_label(evidence, n)),
+        Column("Kind", lambda n: runs[n].data.tags["kind"]),
+        Column("Calibration", lambda n: runs[n].data.params["calibration"]),
+        Column("Threshold", lambda n: num(float(runs[n].data.params["threshold"]), 3)),
+        test("roc_auc", "ROC-AUC"),
+        test("pr_auc", "PR-AUC"),
+        test("f1", "F1"),
+        test("log_loss", "Log loss"),
+        Column("ROC-AUC minus baseline", lambda n: paired_difference(runs[n], "roc_auc") if n != BASELINE else "n/a"),
     ]
-    return Table("models_on_test", header, rows)
+    return table("models_on_test", columns, runs)
 
 
 def calibration(evidence: Evidence) -> Table:
-    rows = []
-    for name in dict.fromkeys(["baseline", evidence.champion]):
-        run = evidence.model_runs[name]
-        m = run.data.metrics
-        rows.append(
-            [
-                model_label(evidence, name),
-                num(m["val_log_loss_none"], 4),
-                num(m["val_log_loss_platt"], 4),
-                num(m["val_log_loss_isotonic"], 4),
-                run.data.params["calibration"],
-                on_test(run, "brier", 4),
-                on_test(run, "ece", 4),
-            ]
-        )
-    header = [
-        "Model",
-        "Val. log loss, raw",
-        "Platt",
-        "Isotonic",
-        "Kept",
-        "Test Brier score [95 % CI]",
-        "Test ECE [95 % CI]",
+    runs = evidence.model_runs
+
+    def raw(kind: str, title: str) -> Column[str]:
+        return Column(title, lambda n: num(runs[n].data.metrics[f"val_log_loss_{kind}"], 4))
+
+    columns: list[Column[str]] = [
+        Column("Model", lambda n: model_label(evidence, n)),
+        raw("none", "Val. log loss, raw"),
+        raw("platt", "Platt"),
+        raw("isotonic", "Isotonic"),
+        Column("Kept", lambda n: runs[n].data.params["calibration"]),
+        Column("Test Brier score [95 % CI]", lambda n: on_test(runs[n], "brier", 4)),
+        Column("Test ECE [95 % CI]", lambda n: on_test(runs[n], "ece", 4)),
     ]
-    return Table("calibration", header, rows)
+    return table("calibration", columns, dict.fromkeys([BASELINE, evidence.champion]))
 
 
-def segments(evidence: Evidence, actions: dict[str, str]) -> Table:
-    table = evidence.segment_tables["segments_test"]
-    rows = [
-        [
-            r["segment"],
-            f"{r['customers']:.0f}",
-            pct(r["share"]),
-            pct(r["predicted_churn_rate"]),
-            pct(r["actual_churn_rate"]),
-            num(r["lift"], 2),
-            f"{r['revenue_at_risk']:,.0f}",
-            actions.get(r["segment"], ""),
-        ]
-        for _, r in table.iterrows()
+def rows_of(frame: pd.DataFrame) -> list[pd.Series]:
+    """A table's rows, as the row source of its columns."""
+    return [r for _, r in frame.iterrows()]
+
+
+def segments(evidence: Evidence, actions: Mapping[str, str]) -> Table:
+    columns: list[Column[pd.Series]] = [
+        Column("Segment", lambda r: r["segment"]),
+        Column("Test customers", lambda r: f"{r['customers']:.0f}"),
+        Column("Share (%)", lambda r: pct(r["share"])),
+        Column("Predicted churn (%)", lambda r: pct(r["predicted_churn_rate"])),
+        Column("Actual churn (%)", lambda r: pct(r["actual_churn_rate"])),
+        Column("Lift", lambda r: num(r["lift"], 2)),
+        Column("Revenue at risk", lambda r: count(r["revenue_at_risk"])),
+        Column("Action", lambda r: actions.get(r["segment"], "")),
     ]
-    header = [
-        "Segment",
-        "Test customers",
-        "Share (%)",
-        "Predicted churn (%)",
-        "Actual churn (%)",
-        "Lift",
-        "Revenue at risk",
-        "Action",
-    ]
-    return Table("segments", header, rows)
+    return table("segments", columns, rows_of(evidence.segment_tables["segments_test"]))
 
 
 def churners_reached(evidence: Evidence) -> Table:
@@ -325,41 +283,39 @@ def churners_reached(evidence: Evidence) -> Table:
 
 
 def importance(evidence: Evidence, top: int = 10) -> Table:
-    table = evidence.segment_tables["importance"].head(top)
-    rows = [
-        [
-            r["column"],
-            num(r["shap_mean_abs"], 4),
-            str(int(r["shap_rank"])),
-            num(r["permutation_auc_drop"], 4),
-            str(int(r["permutation_rank"])),
-        ]
-        for _, r in table.iterrows()
+    columns: list[Column[pd.Series]] = [
+        Column("Column", lambda r: r["column"]),
+        Column("Mean abs. SHAP value", lambda r: num(r["shap_mean_abs"], 4)),
+        Column("SHAP rank", lambda r: str(int(r["shap_rank"]))),
+        Column("Permutation ROC-AUC drop", lambda r: num(r["permutation_auc_drop"], 4)),
+        Column("Permutation rank", lambda r: str(int(r["permutation_rank"]))),
     ]
-    header = ["Column", "Mean abs. SHAP value", "SHAP rank", "Permutation ROC-AUC drop", "Permutation rank"]
-    return Table("importance", header, rows)
+    return table("importance", columns, rows_of(evidence.segment_tables["importance"].head(top)))
 
 
 def drivers(evidence: Evidence) -> Table:
-    table = evidence.segment_tables["drivers_by_segment"]
-    rows = [[r["segment"], r["driver_1"], r["driver_2"], r["driver_3"]] for _, r in table.iterrows()]
-    return Table("drivers", ["Segment", "First driver (mean SHAP)", "Second", "Third"], rows)
+    columns: list[Column[pd.Series]] = [
+        Column("Segment", lambda r: r["segment"]),
+        Column("First driver (mean SHAP)", lambda r: r["driver_1"]),
+        Column("Second", lambda r: r["driver_2"]),
+        Column("Third", lambda r: r["driver_3"]),
+    ]
+    return table("drivers", columns, rows_of(evidence.segment_tables["drivers_by_segment"]))
 
 
 def personas(evidence: Evidence) -> Table:
-    described = evidence.segment_tables["personas"]
     crossed = evidence.segment_tables["persona_by_segment"].set_index("persona")
-    names = [c for c in crossed.columns]
-    rows = [
-        [
-            r["name"],
-            f"{r['customers']:.0f}",
-            r["defining"],
-            *(f"{crossed.loc[r['persona'], n]:.0f}" for n in names),
-        ]
-        for _, r in described.iterrows()
+
+    def in_segment(name: str) -> Column[pd.Series]:
+        return Column(name, lambda r: f"{crossed.loc[r['persona'], name]:.0f}")
+
+    columns: list[Column[pd.Series]] = [
+        Column("Persona", lambda r: r["name"]),
+        Column("Train customers", lambda r: f"{r['customers']:.0f}"),
+        Column("Defining traits", lambda r: r["defining"]),
+        *(in_segment(n) for n in crossed.columns),
     ]
-    return Table("personas", ["Persona", "Train customers", "Defining traits", *names], rows)
+    return table("personas", columns, rows_of(evidence.segment_tables["personas"]))
 
 
 def errors(evidence: Evidence) -> Table:
@@ -372,30 +328,33 @@ def errors(evidence: Evidence) -> Table:
         for m in models
         for kind, short in (("negatives", "FN"), ("positives", "FP"))
     ]
+
+    def counted(key: str, heading: str) -> Column[pd.Series]:
+        return Column(heading, lambda r: f"{r[key]:.0f}")
+
     columns: list[Column[pd.Series]] = [
         Column("Attribute", lambda r: r["attribute"]),
         Column("Value", lambda r: r["value"]),
-        *(Column(heading, lambda r, key=key: f"{r[key]:.0f}") for key, heading in counts),
+        *(counted(key, heading) for key, heading in counts),
     ]
-    return table("errors", columns, (r for _, r in evidence.error_analysis.iterrows()))
+    return table("errors", columns, rows_of(evidence.error_analysis))
 
 
 def provenance(evidence: Evidence) -> Table:
-    rows = []
-    for alias, version in evidence.versions.items():
-        rows.append(
-            [
-                alias,
-                str(version.version),
-                version.tags["candidate"],
-                version.run_id,
-                version.tags.get("reproduction", NOT_RECORDED),  # versions registered before the tag existed
-                version.tags["git_commit"],
-                version.tags["data_md5"],
-            ]
-        )
-    header = ["Alias", "Version", "Model", "Evaluate run", "Reproduction", "Git commit", "Data md5"]
-    return Table("provenance", header, rows)
+    def tag(key: str, title: str) -> Column[tuple[str, ModelVersion]]:
+        return Column(title, lambda r: r[1].tags[key])
+
+    columns: list[Column[tuple[str, ModelVersion]]] = [
+        Column("Alias", lambda r: r[0]),
+        Column("Version", lambda r: str(r[1].version)),
+        tag("candidate", "Model"),
+        Column("Evaluate run", lambda r: str(r[1].run_id)),
+        # versions registered before the tag existed
+        Column("Reproduction", lambda r: r[1].tags.get("reproduction", NOT_RECORDED)),
+        tag("git_commit", "Git commit"),
+        tag("data_md5", "Data md5"),
+    ]
+    return table("provenance", columns, evidence.versions.items())
 
 
 def selected_baseline_run(evidence: Evidence) -> Run:
@@ -404,11 +363,11 @@ def selected_baseline_run(evidence: Evidence) -> Run:
     return next(r for r in evidence.baseline_seed_runs if r.data.tags.get("seed") == str(seed))
 
 
-def _mean_sd(metrics: dict[str, float], key: str) -> str:
+def _mean_sd(metrics: Mapping[str, float], key: str) -> str:
     return f"{metrics[f'val_{key}_mean']:.4f} ± {metrics[f'val_{key}_std']:.4f}"
 
 
-def _hyperparameters(params: dict[str, str], prefix: str) -> str:
+def _hyperparameters(params: Mapping[str, str], prefix: str) -> str:
     """``adam: beta_1=0.9, learning_rate=0.001``: the optimizer and its tuned values."""
     keys = sorted(k for k in params if k.startswith(f"{prefix}optimizer."))
     values = ", ".join(f"{k.removeprefix(prefix + 'optimizer.')}={_value(params[k])}" for k in keys)
@@ -435,226 +394,192 @@ def _looks_numeric(cell: str) -> bool:
 
 def campaign_rules(evidence: Evidence) -> Table:
     """Each targeting rule on test at the plan's size, with its interval, and its best size in hindsight."""
-    table = evidence.campaign_tables["rules_test"]
+    rules = evidence.campaign_tables["rules_test"]
     scale = evidence.campaign_summary["base_scale"]
     if evidence.champion == BASELINE:  # the champion is the existing model: its ranking is the row above
-        table = table[table["rule"] != EXISTING_RULE]
-    rows = [
-        [
-            r["rule"],
-            f"{r['contacts']:.0f}",
-            f"{r['net_value']:,.0f} [{r['low']:,.0f}, {r['high']:,.0f}]",
-            ""
-            if i == 0
-            else f"{r['plan_minus_rule']:+,.0f} [{r['plan_minus_rule_low']:+,.0f}, {r['plan_minus_rule_high']:+,.0f}]",
-            f"{r['net_value'] * scale:,.0f}",
-            "" if pd.isna(r["best_contacts"]) else f"{r['best_contacts']:.0f}",
-            "" if pd.isna(r["best_net_value"]) else f"{r['best_net_value']:,.0f}",
-        ]
-        for i, (_, r) in enumerate(table.iterrows())
-    ]
-    header = [
-        "Targeting rule",
-        "Test customers contacted",
-        "Realized net value on test [95 % CI]",
-        "The plan's lead over it [paired 95 % CI]",
-        f"Scaled to the whole base (x {scale:.2f}, an assumption)",
-        "Best size in hindsight",
-        "Its net value",
-    ]
-    return Table("campaign_rules", header, rows)
+        rules = rules[rules["rule"] != EXISTING_RULE]
+    plan = rules["rule"].iloc[0]  # the first row is the plan itself: no lead over itself
+
+    def lead(r: pd.Series) -> str:
+        if r["rule"] == plan:
+            return ""
+        return f"{signed_count(r['plan_minus_rule'])} [{signed_count(r['plan_minus_rule_low'])}, " \
+               f"{signed_count(r['plan_minus_rule_high'])}]"  # fmt: skip
+
+    columns: list[Column[pd.Series]] = [
+        Column("Targeting rule", lambda r: r["rule"]),
+        Column("Test customers contacted", lambda r: f"{r['contacts']:.0f}"),
+        Column("Realized net value on test [95 % CI]",
+               lambda r: f"{count(r['net_value'])} [{count(r['low'])}, {count(r['high'])}]"),
+        Column("The plan's lead over it [paired 95 % CI]", lead),
+        Column(f"Scaled to the whole base (x {scale:.2f}, an assumption)", lambda r: count(r["net_value"] * scale)),
+        Column("Best size in hindsight", lambda r: "" if pd.isna(r["best_contacts"]) else f"{r['best_contacts']:.0f}"),
+        Column("Its net value", lambda r: "" if pd.isna(r["best_net_value"]) else count(r["best_net_value"])),
+    ]  # fmt: skip
+    return table("campaign_rules", columns, rows_of(rules))
 
 
 def campaign_plan(evidence: Evidence) -> Table:
-    table = evidence.campaign_tables["plan_by_segment"]
-    rows = [
-        [
-            r["segment"],
-            f"{r['customers']:.0f}",
-            f"{r['contacts']:.0f}",
-            pct(r["contact_share"]),
-            f"{r['expected_net_value']:,.0f}",
-            f"{r['mean_expected_value']:,.1f}",
-        ]
-        for _, r in table.iterrows()
+    columns: list[Column[pd.Series]] = [
+        Column("Segment", lambda r: r["segment"]),
+        Column("Test customers", lambda r: f"{r['customers']:.0f}"),
+        Column("To contact", lambda r: f"{r['contacts']:.0f}"),
+        Column("Contact share (%)", lambda r: pct(r["contact_share"])),
+        Column("Expected net value of contacting them", lambda r: count(r["expected_net_value"])),
+        Column("Mean expected value per customer", lambda r: f"{r['mean_expected_value']:,.1f}"),
     ]
-    header = [
-        "Segment",
-        "Test customers",
-        "To contact",
-        "Contact share (%)",
-        "Expected net value of contacting them",
-        "Mean expected value per customer",
-    ]
-    return Table("campaign_plan", header, rows)
+    return table("campaign_plan", columns, rows_of(evidence.campaign_tables["plan_by_segment"]))
 
 
 def campaign_sensitivity(evidence: Evidence) -> Table:
     """Rows: success rate; columns: contact cost; cells: the plan's realized value on test (share contacted)."""
-    table = evidence.campaign_tables["sensitivity_test"]
-    costs = sorted(table["contact_cost"].unique())
-    rows = []
-    for rate, group in table.groupby("success_rate", sort=True):
-        cells = group.set_index("contact_cost")
-        rows.append([
-            f"{pct(rate, 0)} %",
-            *(f"{cells.loc[c, 'net_value']:,.0f} ({pct(cells.loc[c, 'contact_share'])} %)" for c in costs),
-        ])  # fmt: skip
-    header = ["Success rate", *(f"Contact cost {c:g}" for c in costs)]
-    return Table("campaign_sensitivity", header, rows)
+    sensitivity = evidence.campaign_tables["sensitivity_test"]
+    costs = sorted(sensitivity["contact_cost"].unique())
+    rates = sorted(sensitivity["success_rate"].unique())
+    by_rate = [(float(r), sensitivity[sensitivity["success_rate"] == r].set_index("contact_cost")) for r in rates]
+
+    def at(cost: float) -> Column[tuple[float, pd.DataFrame]]:
+        return Column(f"Contact cost {cost:g}", lambda r: f"{count(r[1].loc[cost, 'net_value'])} "
+                      f"({pct(r[1].loc[cost, 'contact_share'])} %)")  # fmt: skip
+
+    columns: list[Column[tuple[float, pd.DataFrame]]] = [
+        Column("Success rate", lambda r: f"{pct(r[0], 0)} %"),
+        *(at(c) for c in costs),
+    ]
+    return table("campaign_sensitivity", columns, by_rate)
 
 
 # ---- the resampled comparison (the resample run's comparison.json and folds.csv) ---------------
-BASELINE = "baseline"
 EXISTING_RULE = "existing model's probability"  # the campaign stage's rule that ranks by the baseline
-BLEND = "blend_baseline_gb"  # the resample stage's blend: mean of the Platt-calibrated baseline and tuned boosting
-
-
-def p_value(p: float) -> str:
-    """A p-value to three significant digits (``1`` when Holm's adjustment caps it)."""
-    return "n/a" if p is None or math.isnan(p) else f"{p:.3g}"
 
 
 def updates(cost: float | None) -> str:
     return "n/a" if cost is None else f"{cost:,.0f}"
 
 
-def criterion(evidence: Evidence) -> str:
-    return evidence.resampled["gate"]["criterion"]
-
-
-def lower_is_better(evidence: Evidence) -> bool:
-    return evidence.resampled["gate"]["lower_is_better"]
-
-
-def resampled_order(evidence: Evidence) -> list[str]:
+def resampled_order(summary: GateSummary) -> list[str]:
     """The baseline, then the networks best first in the gate's criterion, then the references."""
-    models, key = evidence.resampled["models"], criterion(evidence)
-    sign = 1.0 if lower_is_better(evidence) else -1.0
+    sign = 1.0 if summary.gate.lower_is_better else -1.0
 
     def ranked(kind: str) -> list[str]:
-        names = [n for n, m in models.items() if m["kind"] == kind and n != BASELINE]
-        return sorted(names, key=lambda n: (sign * models[n]["mean"][key], n))
+        names = [n for n, m in summary.models.items() if m.kind == kind and n != BASELINE]
+        return sorted(names, key=lambda n: (sign * summary.mean(n), n))
 
     return [BASELINE, *ranked("ann"), *ranked("reference")]
 
 
-def gate_p(versus: dict) -> float:
-    """The p-value a model's comparison with the baseline is judged by: for a network, one-sided and
-    Holm-adjusted over the challengers that can be champion; for a reference (never in a family),
-    the single two-sided p."""
-    return versus["p"] if versus["p_holm"] is None or math.isnan(versus["p_holm"]) else versus["p_holm"]
-
-
-def verdict(evidence: Evidence, name: str) -> str:
+def verdict(summary: GateSummary, name: str) -> str:
     """What the comparison with the baseline says of a model, by the gate's rules: significantly
     better (the gate's p below alpha, improving), else practically equivalent, worse or undecided by
     the posterior probabilities (at the gate's equivalence probability)."""
-    r, model = evidence.resampled, evidence.resampled["models"][name]
-    g, versus, posterior = r["gate"], model["vs_baseline"][criterion(evidence)], model["posterior"]
-    sign = 1.0 if g["lower_is_better"] else -1.0
-    if sign * versus["mean"] < 0 and gate_p(versus) < g["alpha"]:
+    g, model, versus = summary.gate, summary.models[name], summary.versus(name)
+    posterior = model.posterior
+    assert posterior is not None, f"{name} has no posterior: it is the baseline"
+    sign = 1.0 if g.lower_is_better else -1.0
+    if sign * versus.mean < 0 and versus.gate_p < g.alpha:
         found = "significantly better"
-    elif posterior["equivalent"] >= g["equivalence_probability"]:
+    elif posterior.equivalent >= g.equivalence_probability:
         found = "practically equivalent"
-        if model["kind"] == "ann":
-            cheap = name in r["equivalent_and_cheaper"]
+        if model.kind == "ann":
+            cheap = name in summary.equivalent_and_cheaper
             found += ", materially cheaper" if cheap else ", not materially cheaper"
-    elif posterior["worse"] >= g["equivalence_probability"]:
+    elif posterior.worse >= g.equivalence_probability:
         found = "worse"
     else:
         found = "undecided"
-    return found + (" (champion)" if name == r["champion"] else "")
+    return found + (" (champion)" if name == summary.champion else "")
 
 
-def _mean_cells(evidence: Evidence) -> list[Column[str]]:
-    models = evidence.resampled["models"]
-    return [Column(label(m), lambda n, m=m: num(models[n]["mean"][m], 4)) for m in RESAMPLED]
+def difference(c: Versus | Comparison) -> str:
+    """A resampled difference with its interval: ``+0.0012 [-0.0003, +0.0027]``."""
+    return signed_interval(c.mean, c.low, c.high)
 
 
 def resampled(evidence: Evidence) -> Table:
     """Every model on the resampling folds: its mean metrics, the campaign value it realized on the
     held-out customers, and its training cost."""
-    models = evidence.resampled["models"]
-    columns = [
+    models = evidence.resampled.models
+
+    def mean(metric: str) -> Column[str]:
+        return Column(label(metric), lambda n: num(models[n].mean[metric], 4))
+
+    columns: list[Column[str]] = [
         Column("Model", lambda n: model_label(evidence, n)),
-        Column("Kind", lambda n: "network" if models[n]["kind"] == "ann" else "reference"),
-        *_mean_cells(evidence),
-        Column("Campaign value per 1,000 customers", lambda n: f"{1000 * models[n]['value']:,.0f}"),
-        Column("Cost (parameter updates)", lambda n: updates(models[n]["cost"])),
+        Column("Kind", lambda n: "network" if models[n].kind == "ann" else "reference"),
+        *(mean(m) for m in RESAMPLED),
+        Column("Campaign value per 1,000 customers", lambda n: f"{1000 * models[n].value:,.0f}"),
+        Column("Cost (parameter updates)", lambda n: updates(models[n].cost)),
     ]
-    return table("resampled", columns, resampled_order(evidence))
+    return table("resampled", columns, resampled_order(evidence.resampled))
 
 
 def resampled_verdicts(evidence: Evidence) -> Table:
     """Each model against the baseline in the gate's criterion: the corrected t interval, the p it is
     judged by, the design's detectable difference, the posterior probabilities, its cost and verdict."""
-    r, key = evidence.resampled, criterion(evidence)
-    models, detectable, base_cost = r["models"], r["detectable"]["per_model"], r["models"][BASELINE]["cost"]
-
-    def vs(n: str) -> dict:
-        return models[n]["vs_baseline"][key]
-
-    def difference(n: str) -> str:
-        return signed_interval(vs(n)["mean"], vs(n)["low"], vs(n)["high"])
+    r = evidence.resampled
+    models, detectable, base_cost = r.models, r.detectable.per_model, r.models[BASELINE].cost
 
     def share(n: str) -> str:
-        return "n/a" if models[n]["cost"] is None else f"{models[n]['cost'] / base_cost:.0%}"
+        cost = models[n].cost
+        return "n/a" if cost is None or base_cost is None else f"{cost / base_cost:.0%}"
 
     def posterior(which: str) -> Column[str]:
-        return Column(f"P({which})", lambda n: f"{models[n]['posterior'][which]:.3f}")
+        return Column(f"P({which})", lambda n: f"{getattr(models[n].posterior, which):.3f}")
 
     columns = [
         Column("Model", lambda n: model_label(evidence, n)),
-        Column(f"{label(key)} minus baseline [95 % CI]", difference),
-        Column("p (networks: one-sided, Holm; references: two-sided)", lambda n: p_value(gate_p(vs(n)))),
+        Column(f"{label(r.criterion)} minus baseline [95 % CI]", lambda n: difference(r.versus(n))),
+        Column("p (networks: one-sided, Holm; references: two-sided)", lambda n: p_value(r.versus(n).gate_p)),
         Column("Minimal detectable difference", lambda n: num(detectable[n], 4) if n in detectable else "n/a"),
         posterior("better"),
         posterior("equivalent"),
         posterior("worse"),
         Column("Cost, share of baseline's", share),
-        Column("Verdict", lambda n: verdict(evidence, n)),
+        Column("Verdict", lambda n: verdict(r, n)),
     ]  # fmt: skip
-    return table("resampled_verdicts", columns, resampled_order(evidence)[1:])
+    return table("resampled_verdicts", columns, resampled_order(r)[1:])
+
+
+ROUTES = {"better": "significantly better", "equivalent_and_cheaper": "practically equivalent and cheaper",
+          "none": "the baseline stays"}  # fmt: skip
 
 
 def gate(evidence: Evidence) -> Table:
-    """The gate's rule and its outcome, as the resample run recorded them."""
+    """The gate's rule and its outcome, as the resample run recorded it."""
     r = evidence.resampled
-    design, rule, mdd, money = r["design"], r["gate"], r["detectable"], r["rope_in_money"]
-    routes = {"better": "significantly better", "equivalent_and_cheaper": "practically equivalent and cheaper",
-              "none": "the baseline stays"}  # fmt: skip
+    design, rule, mdd, money = r.design, r.gate, r.detectable, r.rope_in_money
     rows = [
-        ["Criterion", f"{label(rule['criterion'])}, mean over the held-out folds"
-         f" ({'lower' if rule['lower_is_better'] else 'higher'} is better)"],
-        ["Resampling", f"{design['repeats']} repeats x {design['folds']} folds, {design['seeds_per_fold']} seeds per "
-         "fold and network (the served ensemble)"],
-        ["Rows per fold: training, held out", f"{design['training_rows']:,.0f}, {design['held_rows']:,.0f}"],
-        ["Route 1: significantly better", f"one-sided corrected t-test, Holm over the {mdd['tests']} challengers "
-         f"that can be champion, alpha = {rule['alpha']:g}"],
-        ["Route 2: practically equivalent and cheaper", f"P(|difference| < {rule['rope']:g}) >= "
-         f"{rule['equivalence_probability']:g} and cost <= {rule['cheaper']:.0%} of the baseline's"],
-        [f"Minimal detectable difference ({rule['power']:.0%} power), median over challengers", num(mdd["median"], 4)],
-        ["The ROPE in campaign value, per 1,000 customers", f"{money['per_1000']:,.0f} (the baseline's campaign: "
-         f"{money['baseline_per_1000']:,.0f})"],
-        ["Networks significantly better than the baseline", ", ".join(r["qualified"]) or "none"],
-        ["Of those, not significantly worse than the best", ", ".join(r["tied_with_best"]) or "none"],
-        ["Practically equivalent and materially cheaper", ", ".join(r["equivalent_and_cheaper"]) or "none"],
-        ["Champion", f"{r['champion']} ({routes[r['route']]})"],
+        ("Criterion", f"{label(rule.criterion)}, mean over the held-out folds"
+         f" ({'lower' if rule.lower_is_better else 'higher'} is better)"),
+        ("Resampling", f"{design.repeats} repeats x {design.folds} folds, {design.seeds_per_fold} seeds per "
+         "fold and network (the served ensemble)"),
+        ("Rows per fold: training, held out", f"{design.training_rows:,.0f}, {design.held_rows:,.0f}"),
+        ("Route 1: significantly better", f"one-sided corrected t-test, Holm over the {mdd.tests} challengers "
+         f"that can be champion, alpha = {rule.alpha:g}"),
+        ("Route 2: practically equivalent and cheaper", f"P(|difference| < {rule.rope:g}) >= "
+         f"{rule.equivalence_probability:g} and cost <= {rule.cheaper:.0%} of the baseline's"),
+        (f"Minimal detectable difference ({rule.power:.0%} power), median over challengers", num(mdd.median, 4)),
+        ("The ROPE in campaign value, per 1,000 customers", f"{money.per_1000:,.0f} (the baseline's campaign: "
+         f"{money.baseline_per_1000:,.0f})"),
+        ("Networks significantly better than the baseline", ", ".join(r.qualified) or "none"),
+        ("Of those, not significantly worse than the best", ", ".join(r.tied_with_best) or "none"),
+        ("Practically equivalent and materially cheaper", ", ".join(r.equivalent_and_cheaper) or "none"),
+        ("Champion", f"{r.champion} ({ROUTES[r.route]})"),
     ]  # fmt: skip
-    return Table("gate", ["Gate", "Value"], rows)
+    columns: list[Column[tuple[str, str]]] = [Column("Gate", lambda r: r[0]), Column("Value", lambda r: r[1])]
+    return table("gate", columns, rows)
 
 
 def resampled_difference(evidence: Evidence, model: str, other: str, metric: str) -> Comparison:
     """``model`` minus ``other`` over the resampling folds, by the corrected resampled t-test
     (unadjusted: a comparison outside the gate's Holm family)."""
-    table = evidence.folds.pivot(index="index", columns="model", values=metric)
-    design = evidence.resampled["design"]
+    folds = evidence.folds.pivot(index="index", columns="model", values=metric)
+    design = evidence.resampled.design
     return corrected_t_test(
-        (table[model] - table[other]).to_numpy(),
-        int(design["training_rows"]),
-        int(design["held_rows"]),
-        design["confidence"],
+        (folds[model] - folds[other]).to_numpy(),
+        int(design.training_rows),
+        int(design.held_rows),
+        design.confidence,
     )
 
 
@@ -670,113 +595,78 @@ def counterpart(evidence: Evidence, recipe: str) -> str | None:
 
 def recipes(evidence: Evidence) -> Table:
     """What each of the briefs' recipes is, and how it did on validation over the seeds."""
-    rows = []
-    for name, recipe in evidence.recipes.items():
-        p, m = recipe.run.data.params, recipe.run.data.metrics
-        rows.append(
-            [
-                name,
-                p["model.hidden_units"],
-                p["model.dropout"],
-                p["model.batch_norm"],
-                _hyperparameters(p, ""),
-                p["training.batch_size"],
-                _value(p["training.early_stopping_patience"]),
-                _mean_sd(m, "log_loss"),
-                num(m["val_best_epoch_mean"], 1),
-            ]
-        )
-    header = [
-        "Recipe",
-        "Hidden units",
-        "Dropout",
-        "Batch normalization",
-        "Optimizer",
-        "Batch size",
-        "Early stopping patience",
-        "Val. log loss, mean ± sd over seeds",
-        "Best epoch (mean)",
+
+    def param(key: str, title: str, shown: Callable[[str], str] = str) -> Column[Study]:
+        return Column(title, lambda s: shown(s.run.data.params[key]))
+
+    columns: list[Column[Study]] = [
+        Column("Recipe", lambda s: s.label),
+        param("model.hidden_units", "Hidden units"),
+        param("model.dropout", "Dropout"),
+        param("model.batch_norm", "Batch normalization"),
+        Column("Optimizer", lambda s: _hyperparameters(s.run.data.params, "")),
+        param("training.batch_size", "Batch size"),
+        param("training.early_stopping_patience", "Early stopping patience", _value),
+        Column("Val. log loss, mean ± sd over seeds", lambda s: _mean_sd(s.run.data.metrics, "log_loss")),
+        Column("Best epoch (mean)", lambda s: num(s.run.data.metrics["val_best_epoch_mean"], 1)),
     ]
-    return Table("recipes", header, rows)
+    return table("recipes", columns, evidence.recipes.values())
 
 
 def recipes_vs_tuned(evidence: Evidence) -> Table:
     """Each recipe on the resampling folds, against the baseline and against its tuned counterpart."""
-    models, key = evidence.resampled["models"], criterion(evidence)
-    rows = []
-    for name in evidence.recipes:
-        versus = models[name]["vs_baseline"][key]
-        other = counterpart(evidence, name)
-        row = [
-            name,
-            num(models[name]["mean"][key], 4),
-            signed_interval(versus["mean"], versus["low"], versus["high"]),
-            p_value(versus["p_holm"]),
-        ]
-        if other is None:
-            row += ["none", "n/a", "n/a"]
-        else:
-            added = resampled_difference(evidence, other, name, key)
-            row += [other, num(models[other]["mean"][key], 4), signed_interval(added.mean, added.low, added.high)]
-        rows.append(row)
-    shown = label(key).lower()
-    header = [
-        "Recipe",
-        f"Resampled {shown}",
-        "Minus baseline [95 % CI]",
-        "p (one-sided, Holm)",
-        "Tuned counterpart",
-        f"Its resampled {shown}",
-        "Tuned minus recipe [95 % CI, unadjusted]",
+    r, shown = evidence.resampled, label(evidence.resampled.criterion).lower()
+    other = {name: counterpart(evidence, name) for name in evidence.recipes}
+
+    def added(name: str) -> str:
+        tuned = other[name]
+        return "n/a" if tuned is None else difference(resampled_difference(evidence, tuned, name, r.criterion))
+
+    columns: list[Column[str]] = [
+        Column("Recipe", str),
+        Column(f"Resampled {shown}", lambda n: num(r.mean(n), 4)),
+        Column("Minus baseline [95 % CI]", lambda n: difference(r.versus(n))),
+        Column("p (one-sided, Holm)", lambda n: p_value(r.versus(n).p_holm)),
+        Column("Tuned counterpart", lambda n: other[n] or "none"),
+        Column(f"Its resampled {shown}", lambda n: "n/a" if (o := other[n]) is None else num(r.mean(o), 4)),
+        Column("Tuned minus recipe [95 % CI, unadjusted]", added),
     ]
-    return Table("recipes_vs_tuned", header, rows)
+    return table("recipes_vs_tuned", columns, evidence.recipes)
 
 
 def confirmation(evidence: Evidence) -> Table:
     """Each model's difference from the baseline in the gate's criterion: resampled development
     data (which decided) against the test split (which confirms)."""
-    models, key = evidence.resampled["models"], criterion(evidence)
-    rows = []
-    for name in resampled_order(evidence)[1:]:
-        versus = models[name]["vs_baseline"][key]
+    r, shown = evidence.resampled, label(evidence.resampled.criterion).lower()
+
+    def on_test(name: str) -> str:
         run = evidence.model_runs.get(name)
-        rows.append(
-            [
-                model_label(evidence, name),
-                signed_interval(versus["mean"], versus["low"], versus["high"]),
-                p_value(gate_p(versus)),
-                "not scored on test" if run is None else paired_difference(run, key),
-            ]
-        )
-    header = [
-        "Model",
-        f"Resampled: {label(key).lower()} minus baseline [95 % CI]",
-        "p (networks: one-sided, Holm; references: two-sided)",
-        f"Test: {label(key).lower()} minus baseline [paired bootstrap 95 % CI]",
+        return "not scored on test" if run is None else paired_difference(run, r.criterion)
+
+    columns: list[Column[str]] = [
+        Column("Model", lambda n: model_label(evidence, n)),
+        Column(f"Resampled: {shown} minus baseline [95 % CI]", lambda n: difference(r.versus(n))),
+        Column("p (networks: one-sided, Holm; references: two-sided)", lambda n: p_value(r.versus(n).gate_p)),
+        Column(f"Test: {shown} minus baseline [paired bootstrap 95 % CI]", on_test),
     ]
-    return Table("confirmation", header, rows)
+    return table("confirmation", columns, resampled_order(r)[1:])
+
+
+EnsembleRow = tuple[str, str, SeedEnsemble]  # model, metric, its ensemble_vs_single.json values
 
 
 def ensemble(evidence: Evidence) -> Table:
     """Single seed models against their average, on test, raw probabilities (the evaluate run's
     ensemble_vs_single.json)."""
-    rows = []
-    for name, by_metric in evidence.ensemble_vs_single.items():
-        for metric, v in by_metric.items():
-            rows.append(
-                [
-                    model_label(evidence, name),
-                    label(metric),
-                    f"{v['single_mean']:.4f} ± {v['single_std']:.4f}",
-                    num(v["ensemble"], 4),
-                    signed_interval(v["diff"], v["low"], v["high"]),
-                ]
-            )
-    header = [
-        "Model",
-        "Test metric (raw probabilities)",
-        "Single model, mean ± sd over seeds",
-        "Seed ensemble",
-        "Ensemble minus single [paired bootstrap 95 % CI]",
+    columns: list[Column[EnsembleRow]] = [
+        Column("Model", lambda r: model_label(evidence, r[0])),
+        Column("Test metric (raw probabilities)", lambda r: label(r[1])),
+        Column("Single model, mean ± sd over seeds", lambda r: f"{r[2]['single_mean']:.4f} ± {r[2]['single_std']:.4f}"),
+        Column("Seed ensemble", lambda r: num(r[2]["ensemble"], 4)),
+        Column("Ensemble minus single [paired bootstrap 95 % CI]",
+               lambda r: signed_interval(r[2]["diff"], r[2]["low"], r[2]["high"])),
+    ]  # fmt: skip
+    rows: list[EnsembleRow] = [
+        (name, m, v) for name, by_metric in evidence.ensemble_vs_single.items() for m, v in by_metric.items()
     ]
-    return Table("ensemble", header, rows)
+    return table("ensemble", columns, rows)

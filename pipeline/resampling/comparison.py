@@ -27,10 +27,9 @@ from pipeline.features.encoded import Split
 from pipeline.features.preprocessing import Preprocessor
 from pipeline.model.config import Candidate
 from pipeline.resampling.folds import Fold
+from pipeline.resampling.summary import BASELINE, BLEND
 from pipeline.training.job import TrainingData, predict, train_members
 
-BASELINE = "baseline"
-BLEND = "blend_baseline_gb"  # the mean of the Platt-calibrated baseline network and tuned gradient boosting
 Tuned = Mapping[str, Mapping[str, object]]  # reference name -> its tuned hyperparameters
 ContactValue = Callable[[pd.DataFrame, np.ndarray], np.ndarray]  # (frame, labels) -> value of contacting each
 Probabilities = tuple[np.ndarray, np.ndarray]  # a model's raw probabilities on a fold's tune and held rows

@@ -23,7 +23,17 @@ from pipeline.evaluation.resampled import (
     minimal_detectable_difference,
 )
 from pipeline.metric_registry import RESAMPLED, lower_is_better, with_interval
-from pipeline.resampling.comparison import BASELINE
+from pipeline.resampling.summary import (
+    BASELINE,
+    Design,
+    Detectable,
+    GateSettings,
+    GateSummary,
+    ModelStanding,
+    PosteriorSummary,
+    RopeInMoney,
+    Versus,
+)
 
 
 def paired(scores: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -105,7 +115,7 @@ def choose_champion(
     return decision, standings
 
 
-def detectable(scores: pd.DataFrame, cfg: ResampleConfig) -> dict:
+def detectable(scores: pd.DataFrame, cfg: ResampleConfig) -> Detectable:
     """The design's minimal detectable difference in the criterion at ``gate.power``, one-sided at Holm's
     first step (alpha / family size), from each gated challenger's own fold differences, and their median."""
     g, (train, held) = cfg.gate, _sizes(scores)
@@ -117,15 +127,16 @@ def detectable(scores: pd.DataFrame, cfg: ResampleConfig) -> dict:
         )
         for m in family
     }  # fmt: skip
-    return {"power": g.power, "alpha": g.alpha, "tests": len(family), "per_model": per_model,
-            "median": float(np.median(list(per_model.values()))) if per_model else math.nan}  # fmt: skip
+    median = float(np.median(list(per_model.values()))) if per_model else math.nan
+    return Detectable(power=g.power, alpha=g.alpha, tests=len(family), per_model=per_model, median=median)
 
 
-def rope_in_money(scores: pd.DataFrame, cfg: ResampleConfig) -> dict:
+def rope_in_money(scores: pd.DataFrame, cfg: ResampleConfig) -> RopeInMoney:
     """What the ROPE is worth: the least-squares slope, through the origin, of the networks' fold
     differences from the baseline in campaign value per customer on their differences in the criterion,
     scaled to the ROPE and to 1,000 customers; with the correlation and the baseline's own value."""
-    dx, dy = [], []
+    dx: list[float] = []
+    dy: list[float] = []
     for m in gated(scores):
         dx.extend(_differences(scores, cfg.gate.criterion, m, BASELINE))
         dy.extend(_differences(scores, "value", m, BASELINE))
@@ -133,8 +144,8 @@ def rope_in_money(scores: pd.DataFrame, cfg: ResampleConfig) -> dict:
     slope = float(x @ y / (x @ x)) if x @ x > 0 else math.nan
     r = float(np.corrcoef(x, y)[0, 1]) if len(x) > 2 and x.std() > 0 and y.std() > 0 else math.nan
     base = float(scores.loc[scores["model"] == BASELINE, "value"].mean())
-    return {"pairs": len(x), "slope": slope, "r": r, "per_1000": abs(slope) * cfg.gate.rope * 1000,
-            "baseline_per_1000": base * 1000}  # fmt: skip
+    return RopeInMoney(pairs=len(x), slope=slope, r=r, per_1000=abs(slope) * cfg.gate.rope * 1000,
+                       baseline_per_1000=base * 1000)  # fmt: skip
 
 
 def document(
@@ -144,81 +155,76 @@ def document(
     decision: GateDecision,
     standings: Mapping[str, Standing],
     cfg: ResampleConfig,
-) -> dict:
+) -> GateSummary:
     """Everything later stages and the report read: the design and its detectable difference, each
     model's mean per metric, its difference from the baseline and posterior, the gate's decision."""
     means = scores.groupby("model", sort=False)[[*RESAMPLED, "value"]].mean()
     kinds = scores.drop_duplicates("model").set_index("model")["kind"]
     train, held = _sizes(scores)
     costs = scores.groupby("model", sort=False)["updates"].mean()
-    return {
-        "design": {
-            "repeats": cfg.repeats,
-            "folds": cfg.folds,
-            "seeds_per_fold": cfg.seeds_per_fold,
-            "tune_fraction": cfg.tune_fraction,
-            "confidence": cfg.confidence,
-            "training_rows": float(train),
-            "held_rows": float(held),
-        },
-        "gate": cfg.gate.model_dump() | {"lower_is_better": cfg.gate.lower_is_better},
-        "detectable": detectable(scores, cfg),
-        "rope_in_money": rope_in_money(scores, cfg),
-        "champion": decision.champion,
-        "route": decision.route,
-        "reason": decision.reason,
-        "qualified": decision.qualified,
-        "tied_with_best": decision.tied_with_best,
-        "equivalent_and_cheaper": decision.equivalent_and_cheaper,
-        "models": {
-            name: {
-                "kind": str(kinds[name]),
-                "mean": {m: float(means.loc[name, m]) for m in RESAMPLED},
-                "value": float(means.loc[name, "value"]),
-                "vs_baseline": {m: vars(comparisons[m][name]) for m in RESAMPLED if name in comparisons[m]},
-                "posterior": vars(bayes[name]) if name in bayes else None,
-                "cost": None if np.isnan(costs[name]) else float(costs[name]),  # parameter updates
-                "gated": name in standings,
-            }
-            for name in means.index
-        },
+    design = Design(repeats=cfg.repeats, folds=cfg.folds, seeds_per_fold=cfg.seeds_per_fold,
+                    tune_fraction=cfg.tune_fraction, confidence=cfg.confidence, training_rows=float(train),
+                    held_rows=float(held))  # fmt: skip
+    models = {
+        name: ModelStanding(
+            kind=kinds[name],
+            mean={m: float(means.loc[name, m]) for m in RESAMPLED},
+            value=float(means.loc[name, "value"]),
+            vs_baseline={m: Versus(**vars(comparisons[m][name])) for m in RESAMPLED if name in comparisons[m]},
+            posterior=PosteriorSummary(**vars(bayes[name])) if name in bayes else None,
+            cost=None if np.isnan(costs[name]) else float(costs[name]),  # parameter updates
+            gated=name in standings,
+        )
+        for name in means.index
     }
+    return GateSummary(
+        design=design,
+        gate=GateSettings(**cfg.gate.model_dump(), lower_is_better=cfg.gate.lower_is_better),
+        detectable=detectable(scores, cfg),
+        rope_in_money=rope_in_money(scores, cfg),
+        champion=decision.champion,
+        route=decision.route,
+        reason=decision.reason,
+        qualified=decision.qualified,
+        tied_with_best=decision.tied_with_best,
+        equivalent_and_cheaper=decision.equivalent_and_cheaper,
+        models=models,
+    )
 
 
-def headline(summary: dict) -> dict:
+def headline(summary: GateSummary) -> dict[str, str | float]:
     """The few figures a person compares between runs (``dvc metrics diff``): the champion, and the
     best challenger's difference from the baseline whoever won, so every run has the same keys."""
-    criterion, champion = summary["gate"]["criterion"], summary["champion"]
-    models = summary["models"]
-    out = {
+    criterion, champion, models = summary.criterion, summary.champion, summary.models
+    out: dict[str, str | float] = {
         "champion": champion,
-        f"baseline_{criterion}": models[BASELINE]["mean"][criterion],
-        f"champion_{criterion}": models[champion]["mean"][criterion],
-        "qualified": len(summary["qualified"]),
-        "minimal_detectable_difference": summary["detectable"]["median"],
+        f"baseline_{criterion}": summary.mean(BASELINE),
+        f"champion_{criterion}": summary.mean(champion),
+        "qualified": len(summary.qualified),
+        "minimal_detectable_difference": summary.detectable.median,
     }
-    challengers = [name for name, model in models.items() if model["gated"] and name != BASELINE]
+    challengers = [name for name, model in models.items() if model.gated and name != BASELINE]
     if challengers:
-        pick = min if summary["gate"]["lower_is_better"] else max
-        best = pick(challengers, key=lambda name: models[name]["mean"][criterion])
-        c = models[best]["vs_baseline"][criterion]
-        out |= {"best_challenger": best, f"best_challenger_diff_{criterion}": c["mean"],
-                "best_challenger_diff_low": c["low"], "best_challenger_diff_high": c["high"],
-                "best_challenger_p_holm": c["p_holm"],
-                "best_challenger_p_equivalent": models[best]["posterior"]["equivalent"]}  # fmt: skip
+        pick = min if summary.gate.lower_is_better else max
+        best = pick(challengers, key=summary.mean)
+        c, posterior = summary.versus(best), models[best].posterior
+        out |= {"best_challenger": best, f"best_challenger_diff_{criterion}": c.mean,
+                "best_challenger_diff_low": c.low, "best_challenger_diff_high": c.high,
+                "best_challenger_p_holm": c.p_holm,
+                "best_challenger_p_equivalent": posterior.equivalent if posterior else math.nan}  # fmt: skip
     return out
 
 
-def flat_metrics(summary: dict) -> dict[str, float]:
+def flat_metrics(summary: GateSummary) -> dict[str, float]:
     """Each model's mean metrics, differences from the baseline and posterior, as MLflow metric names."""
-    values: dict[str, float] = {"minimal_detectable_difference": summary["detectable"]["median"],
-                                "rope_per_1000_customers": summary["rope_in_money"]["per_1000"]}  # fmt: skip
-    for name, model in summary["models"].items():
-        values |= {f"{name}/{m}": v for m, v in model["mean"].items()} | {f"{name}/value": model["value"]}
-        for m, c in model["vs_baseline"].items():
-            values |= with_interval(f"{name}/diff", m, c) | {f"{name}/p_{m}": c["p"]}
-            if not math.isnan(c["p_holm"]):
-                values[f"{name}/p_holm_{m}"] = c["p_holm"]
-        if model["posterior"]:
-            values |= {f"{name}/p_{k}": model["posterior"][k] for k in ("better", "equivalent", "worse")}
+    values: dict[str, float] = {"minimal_detectable_difference": summary.detectable.median,
+                                "rope_per_1000_customers": summary.rope_in_money.per_1000}  # fmt: skip
+    for name, model in summary.models.items():
+        values |= {f"{name}/{m}": v for m, v in model.mean.items()} | {f"{name}/value": model.value}
+        for m, c in model.vs_baseline.items():
+            values |= with_interval(f"{name}/diff", m, c.model_dump()) | {f"{name}/p_{m}": c.p}
+            if not math.isnan(c.p_holm):
+                values[f"{name}/p_holm_{m}"] = c.p_holm
+        if model.posterior:
+            values |= {f"{name}/p_{k}": getattr(model.posterior, k) for k in ("better", "equivalent", "worse")}
     return values

@@ -24,6 +24,7 @@ from pipeline.io import write_atomic, write_json
 from pipeline.metric_registry import RESAMPLED
 from pipeline.resampling import comparison, verdict
 from pipeline.resampling.folds import make_folds
+from pipeline.resampling.summary import GateSummary
 from pipeline.segmentation import campaign
 from pipeline.tracking import runs, store
 from pipeline.training import store as model_store
@@ -57,7 +58,7 @@ def run(params: Params) -> None:
 
     out = paths.reports / "resample"
     write_atomic(out / "folds.csv", lambda tmp: scores.to_csv(tmp, index=False))
-    write_json(out / "comparison.json", summary)
+    write_atomic(out / "comparison.json", summary.write)
     for metric in ("log_loss", "roc_auc"):
         table = verdict.paired(scores, metric).reset_index().rename(columns={"index": "fold"})
         write_atomic(paths.plots / "resample" / f"{metric}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
@@ -66,7 +67,7 @@ def run(params: Params) -> None:
     write_json(paths.headline("resample"), verdict.headline(summary))
 
 
-def _log(params: Params, scores: pd.DataFrame, summary: dict, md5: str) -> str:
+def _log(params: Params, scores: pd.DataFrame, summary: GateSummary, md5: str) -> str:
     """A parent run with the decision and the tables, one nested run per fold with every model's
     metrics; returns the parent's id."""
     store.configure(params.tracking.experiment)
@@ -76,8 +77,8 @@ def _log(params: Params, scores: pd.DataFrame, summary: dict, md5: str) -> str:
         design = {"repeats": cfg.repeats, "folds": cfg.folds, "seeds_per_fold": cfg.seeds_per_fold,
                   "tune_fraction": cfg.tune_fraction}  # fmt: skip
         mlflow.log_params(design | {f"gate.{k}": v for k, v in cfg.gate.model_dump().items()})
-        mlflow.log_params({"champion": summary["champion"], "gate_route": summary["route"]})
-        mlflow.set_tag("gate_reason", summary["reason"])
+        mlflow.log_params({"champion": summary.champion, "gate_route": summary.route})
+        mlflow.set_tag("gate_reason", summary.reason)
         mlflow.log_metrics(verdict.flat_metrics(summary))
         out = params.paths.reports / "resample"
         mlflow.log_artifact(str(out / "folds.csv"))

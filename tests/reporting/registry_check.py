@@ -25,6 +25,35 @@ from pipeline.metric_registry import METRICS, TEST, VERSUS_ORIGINAL
 from pipeline.metric_registry import label as metric_label
 from pipeline.reporting.tables import NOT_RECORDED
 
+# Each table's column titles after its key column(s), in the order of the expected cells below: the report's
+# cells are matched to them by title, so the check does not depend on the order of the report's columns.
+TITLES = {
+    "provenance": ["Version", "Model", "Evaluate run", "Reproduction", "Git commit", "Data md5"],
+    "paired": ["Champion minus baseline, paired bootstrap [95 % CI]"],
+    "models_on_test": ["Kind", "Calibration", "Threshold", "ROC-AUC", "PR-AUC", "F1", "Log loss",
+                       "ROC-AUC minus baseline"],
+    "calibration": ["Val. log loss, raw", "Platt", "Isotonic", "Kept", "Test Brier score [95 % CI]",
+                    "Test ECE [95 % CI]"],
+    "baseline_validation": ["Mean over seeds", "Standard deviation"],
+    "optimizers": ["Tuned hyperparameters", "Trials", "Best trial val. log loss", "Val. log loss, mean ± sd over seeds",
+                   "Val. ROC-AUC, mean ± sd", "Best epoch (mean)"],
+    "search_configuration": ["Value found by the search"],
+    "convergence": ["Epochs run", "Best epoch", "Val. loss at best", "Val. loss at last", "Train loss at last",
+                    "Last minus best"],
+    "splits": ["Customers", "Churn rate (%)"],
+    "segments": ["Test customers", "Share (%)", "Predicted churn (%)", "Actual churn (%)", "Lift", "Revenue at risk",
+                 "Action"],
+    "campaign_plan": ["Test customers", "To contact", "Contact share (%)", "Expected net value of contacting them",
+                      "Mean expected value per customer"],
+    "importance": ["Mean abs. SHAP value", "SHAP rank", "Permutation ROC-AUC drop", "Permutation rank"],
+    "drivers": ["First driver (mean SHAP)", "Second", "Third"],
+    "customer_base": ["Share of train (%)", "Churn rate (%)"],
+    "gate": ["Value"],
+    "recipes": ["Hidden units", "Dropout", "Batch normalization", "Optimizer", "Batch size", "Early stopping patience",
+                "Val. log loss, mean ± sd over seeds", "Best epoch (mean)"],
+    "ensemble": ["Single model, mean ± sd over seeds", "Seed ensemble",
+                 "Ensemble minus single [paired bootstrap 95 % CI]"],
+}  # fmt: skip
 NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
 PARENT = "mlflow.parentRunId"
 Expected = float | str | tuple | dict | None
@@ -32,68 +61,81 @@ Expected = float | str | tuple | dict | None
 
 def read_tables(report: str) -> dict[str, list[list[str]]]:
     """``<!-- table: id -->`` followed by a Markdown table -> rows of cells (header and rule dropped)."""
+    return {table_id: rows for table_id, (_, rows) in read_headed_tables(report).items()}
+
+
+def read_headed_tables(report: str) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """``<!-- table: id -->`` followed by a Markdown table -> its column titles and its rows of cells."""
     found = {}
     for match in re.finditer(r"<!-- table: (\w+) -->\n((?:\|.*\|\n?)+)", report):
-        lines = match.group(2).strip().splitlines()
-        found[match.group(1)] = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[2:]]
+        lines = [
+            [c.strip() for c in line.strip().strip("|").split(" | ")] for line in match.group(2).strip().splitlines()
+        ]
+        found[match.group(1)] = (lines[0], lines[2:])
     return found
 
 
 def check_report(report_path: Path, registered_model: str, profile_columns: int) -> int:
-    """Assert each table cell equals what the registry's runs hold, and that the report states the
-    gate's reason as the resample run recorded it; return how many numbers were checked."""
+    """Assert each table cell equals what the registry's runs hold, matching cells by column title, and that
+    the report states the gate's reason as the resample run recorded it; return how many numbers were checked."""
     text = report_path.read_text()
-    tables = read_tables(text)
+    tables = read_headed_tables(text)
     client = MlflowClient()
-    expected = expected_tables(client, registered_model, profile_columns)
+    expected, titles = expected_tables(client, registered_model, profile_columns)
     reason = resample_run(client, registered_model).data.tags["gate_reason"]
     assert f"*{reason}*" in text, f"the gate's reason is not in the report: {reason!r}"
     assert set(tables) == set(expected), f"tables in report {sorted(tables)} != checked {sorted(expected)}"
     checked = 0
     for table_id, rows in expected.items():
+        header, found = tables[table_id]
         keys = 2 if isinstance(next(iter(rows)), tuple) else 1  # (attribute, value) tables have two key columns
-        actual = {(tuple(row[:keys]) if keys == 2 else row[0]): row[keys:] for row in tables[table_id]}
+        assert sorted(header[keys:]) == sorted(titles[table_id]), f"{table_id}: columns {header} vs {titles[table_id]}"
+        actual = {(tuple(row[:keys]) if keys == 2 else row[0]): dict(zip(header, row, strict=True)) for row in found}
         assert set(actual) == set(rows), f"{table_id}: rows {sorted(actual)} != {sorted(rows)}"
         for key, cells in rows.items():
-            assert len(actual[key]) == len(cells), f"{table_id}/{key}: {actual[key]} vs {cells}"
-            for text, want in zip(actual[key], cells, strict=True):
-                checked += _check_cell(f"{table_id}/{key}", text, want)
+            assert len(titles[table_id]) == len(cells), f"{table_id}/{key}: {cells} for {titles[table_id]}"
+            for title, want in zip(titles[table_id], cells, strict=True):
+                checked += _check_cell(f"{table_id}/{key}", actual[key][title], want, title)
     return checked
 
 
-def _check_cell(where: str, text: str, want: Expected) -> int:
+def _check_cell(where: str, text: str, want: Expected, column: str) -> int:
+    """One cell against what it must say; the column's title ends each message."""
     if want is None:  # free text (an action); not a number
         return 0
     if isinstance(want, str):
-        assert text == want, f"{where}: {text!r} != {want!r}"
+        assert text == want, f"{where}: {text!r} != {want!r} [{column}]"
         return 0
     if isinstance(want, dict):  # "optimizer: name=value, ..."
         name, _, pairs = text.partition(": ")
-        assert name == want["optimizer"], f"{where}: {text!r}"
+        assert name == want["optimizer"], f"{where}: {text!r} [{column}]"
         got = dict(p.split("=") for p in pairs.split(", "))
-        assert set(got) == set(want["values"]), f"{where}: {text!r} vs {want}"
+        assert set(got) == set(want["values"]), f"{where}: {text!r} vs {want} [{column}]"
         for key, value in want["values"].items():
-            _close(where, got[key], float(value))
+            _close(where, got[key], float(value), column)
         return len(got)
     values = want if isinstance(want, tuple) else (want,)
     tokens = NUMBER.findall(text)
-    assert len(tokens) == len(values), f"{where}: {text!r} holds {tokens}, expected {values}"
+    assert len(tokens) == len(values), f"{where}: {text!r} holds {tokens}, expected {values} [{column}]"
     for token, value in zip(tokens, values, strict=True):
-        _close(where, token, value)
+        _close(where, token, value, column)
     return len(values)
 
 
-def _close(where: str, token: str, value: float) -> None:
+def _close(where: str, token: str, value: float, column: str) -> None:
     """Equal to the precision the token is printed with: half a unit of its last digit."""
     number = float(token.replace(",", ""))
     mantissa, _, exponent = token.lower().partition("e")
     decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
     unit = 10.0 ** (int(exponent or 0) - decimals)
-    assert abs(number - value) <= 0.51 * unit + 1e-12, f"{where}: {token} != {value}"
+    assert abs(number - value) <= 0.51 * unit + 1e-12, f"{where}: {token} != {value} [{column}]"
 
 
-def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> dict[str, dict]:
-    """Each table's rows as the registry's runs say they must be: key -> expected cells."""
+def expected_tables(
+    client: MlflowClient, name: str, profile_columns: int
+) -> tuple[dict[str, dict], dict[str, list[str]]]:
+    """Each table's rows as the registry's runs say they must be (key -> expected cells), and each table's
+    column titles for those cells."""
     champion_version = client.get_model_version_by_alias(name, "champion")
     baseline_version = client.get_model_version_by_alias(name, "baseline")
     champion_run = client.get_run(champion_version.run_id)
@@ -124,7 +166,8 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         for alias, v in (("champion", champion_version), ("baseline", baseline_version))
     }
     labels = {k: metric_label(k) for k in TEST}  # display names only: the numbers are walked here
-    out |= before_after_tables(evaluate, model_runs, champion_run, label)
+    titles = dict(TITLES)
+    out |= before_after_tables(evaluate, model_runs, champion_run, label, titles)
     if champion != "baseline":  # the baseline kept its place: nothing to pair
         paired = ("log_loss", "brier", "roc_auc", "pr_auc", "f1")
         out["paired"] = {labels[k]: [triple(champion_run, k, "diff_")] for k in paired}
@@ -307,6 +350,19 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
     models = ["baseline"] if champion == "baseline" else ["baseline", champion]  # no model beside itself
     error_columns = ("customers", "churners", *(f"{m}_false_{k}" for m in models for k in ("negatives", "positives")))
     out["errors"] = {(r["attribute"], r["value"]): [float(r[c]) for c in error_columns] for _, r in errors.iterrows()}
+    who = {"baseline": "Baseline (champion)" if champion == "baseline" else "Baseline", champion: "Champion"}
+    titles["errors"] = ["Test customers", "Churners", *(f"{who[m]} {k}" for m in models for k in ("FN", "FP"))]
+    titles["personas"] = ["Train customers", "Defining traits", *crossed.columns]
+    titles["campaign_sensitivity"] = [f"Contact cost {c:g}" for c in sorted(sensitivity["contact_cost"].unique())]
+    titles["campaign_rules"] = ["Test customers contacted", "Realized net value on test [95 % CI]",
+                                "The plan's lead over it [paired 95 % CI]",
+                                f"Scaled to the whole base (x {scale:.2f}, an assumption)", "Best size in hindsight",
+                                "Its net value"]  # fmt: skip
+    titles["churners_reached"] = (
+        ["Churners reached: champion (the baseline)"]
+        if champion == "baseline"
+        else ["Churners reached: champion", "Baseline"]
+    )
     spread = {
         col: max(v["churn_rate"] for v in levels.values()) - min(v["churn_rate"] for v in levels.values())
         for col, levels in profile["categorical"].items()
@@ -316,8 +372,8 @@ def expected_tables(client: MlflowClient, name: str, profile_columns: int) -> di
         for col in sorted(spread, key=spread.get, reverse=True)[:profile_columns]
         for level, v in profile["categorical"][col].items()
     }
-    out |= resampled_tables(client, name, model_runs, baseline_run, studies, recipes, label)
-    return out
+    out |= resampled_tables(client, name, model_runs, baseline_run, studies, recipes, label, titles)
+    return out, titles
 
 
 def resample_run(client: MlflowClient, name: str):
@@ -348,7 +404,7 @@ def resample_run(client: MlflowClient, name: str):
     return found[0]
 
 
-def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, label) -> dict[str, dict]:
+def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, label, titles) -> dict[str, dict]:
     """The resampled comparison (the resample run's metrics, params and artifacts), the recipes, the
     test confirmation and the seed ensembles (the evaluate run's ensemble_vs_single.json)."""
     run = resample_run(client, name)
@@ -371,6 +427,18 @@ def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, l
     design = comparison["design"]
     assert (design["repeats"], design["folds"]) == (int(params["repeats"]), int(params["folds"]))
     out: dict[str, dict] = {}
+    shown = metric_label(criterion).lower()
+    p_title = "p (networks: one-sided, Holm; references: two-sided)"
+    titles["resampled"] = ["Kind", *(metric_label(k) for k in metrics), "Campaign value per 1,000 customers",
+                           "Cost (parameter updates)"]  # fmt: skip
+    titles["resampled_verdicts"] = [f"{metric_label(criterion)} minus baseline [95 % CI]", p_title,
+                                    "Minimal detectable difference", "P(better)", "P(equivalent)", "P(worse)",
+                                    "Cost, share of baseline's", "Verdict"]  # fmt: skip
+    titles["recipes_vs_tuned"] = [f"Resampled {shown}", "Minus baseline [95 % CI]", "p (one-sided, Holm)",
+                                  "Tuned counterpart", f"Its resampled {shown}",
+                                  "Tuned minus recipe [95 % CI, unadjusted]"]  # fmt: skip
+    titles["confirmation"] = [f"Resampled: {shown} minus baseline [95 % CI]", p_title,
+                              f"Test: {shown} minus baseline [paired bootstrap 95 % CI]"]  # fmt: skip
 
     def versus(model: str) -> tuple:
         return (m[f"{model}/diff_{criterion}"], m[f"{model}/diff_{criterion}_low"], m[f"{model}/diff_{criterion}_high"])
@@ -515,7 +583,7 @@ def resampled_tables(client, name, model_runs, baseline_run, studies, recipes, l
     return out
 
 
-def before_after_tables(evaluate, model_runs: dict, champion_run, label) -> dict[str, dict]:
+def before_after_tables(evaluate, model_runs: dict, champion_run, label, titles: dict) -> dict[str, dict]:
     """The original as used (the evaluate run's ``original_test_*``), every served network's difference
     from it (its run's ``vs_original_*``) and the ladder (the evaluate run's ``ladder<k>_*``)."""
     m, params = evaluate.data.metrics, evaluate.data.params
@@ -524,6 +592,18 @@ def before_after_tables(evaluate, model_runs: dict, champion_run, label) -> dict
         return (metrics[name], metrics[f"{name}_low"], metrics[f"{name}_high"])
 
     out: dict[str, dict] = {}
+    champion = champion_run.data.tags["model"]
+    titles["before_after"] = [
+        f"Before: the original network (one seed, threshold {m['original_threshold']:g}, raw) [95 % CI]",
+        f"After: the champion, {champion} [95 % CI]", "After minus before [paired 95 % CI]",
+    ]  # fmt: skip
+    titles["after_vs_original"] = [
+        "Threshold",
+        "Calibration",
+        *(f"{metric_label(k)} minus before" for k in VERSUS_ORIGINAL),
+    ]
+    titles["ladder"] = ["Network", "Seeds", "Threshold", "Calibration", "Parameter updates",
+                        *(metric_label(k) for k in VERSUS_ORIGINAL)]  # fmt: skip
     out["before_after"] = {
         metric_label(k): [triple(m, f"original_test_{k}"), triple(champion_run.data.metrics, f"test_{k}"),
                           triple(champion_run.data.metrics, f"vs_original_{k}")]

@@ -6,12 +6,12 @@ No registry, no pipeline run: the facts are typed values and the template is ren
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 
 from pipeline.metric_registry import VERSUS_ORIGINAL, label
-from pipeline.reporting import claims
-from pipeline.reporting.claims import BeforeAfter, Change, Step, Summary, Training, judge
+from pipeline.reporting.claims import BeforeAfter, Bounds, Change, Step, Summary, Training, judge
 from pipeline.reporting.rendering import environment
 
 BEFORE = {"accuracy": 0.80, "precision": 0.66, "recall": 0.53, "f1": 0.59, "macro_f1": 0.73, "roc_auc": 0.84,
@@ -39,10 +39,11 @@ def _render(summary: Summary) -> str:
 @pytest.mark.parametrize(
     ("low", "high", "lower_better", "verdict"),
     [(0.01, 0.02, False, "better"), (0.01, 0.02, True, "worse"), (-0.02, -0.01, True, "better"),
-     (-0.01, 0.02, False, "within noise"), (0.0, 0.02, False, "within noise")],
+     (-0.01, 0.02, False, "within noise"), (0.0, 0.02, False, "within noise"), (-0.02, 0.0, True, "within noise"),
+     (math.nan, math.nan, True, "within noise"), (-0.02, -0.01, False, "worse")],
 )  # fmt: skip
 def test_judge(low: float, high: float, lower_better: bool, verdict: str) -> None:
-    assert judge(low, high, lower_better) == verdict
+    assert judge(Bounds(low, high), lower_better) == verdict
 
 
 def test_recall_is_claimed_only_when_it_is_measurably_higher() -> None:
@@ -95,6 +96,3 @@ def test_the_counts_of_better_and_worse_networks_follow_the_intervals() -> None:
     summary = _summary(log_loss=(0.01, (0.004, 0.02)))
     assert summary.before_after.count("log_loss", "worse") == ["baseline", "adam"]
     assert "0 have a log loss measurably below the original's and 2 above it" in _render(summary)
-    assert claims.worse_on_test({"a": {"low": 0.001, "high": 0.01}, "b": None, "c": {"low": -1, "high": 1}}, True) == [
-        "a"
-    ]

@@ -42,9 +42,21 @@ NEW_TABLES = ("gate", "resampled", "resampled_verdicts", "recipes", "recipes_vs_
 
 
 def test_every_table_number_equals_the_registry(in_pipeline_project: Path) -> None:
+    """check_report asserts every table, row and column title itself: its count is no measure of coverage."""
     params = Params.load()
-    checked = check_report(params.report.document, params.tracking.registered_model, params.report.profile_columns)
-    assert checked > 300
+    check_report(params.report.document, params.tracking.registered_model, params.report.profile_columns)
+
+
+def test_cells_are_matched_by_column_title(in_pipeline_project: Path, tmp_path: Path) -> None:
+    """Two titles swapped over their cells: every number is still in its row, but under the wrong title."""
+    params = Params.load()
+    text = params.report.document.read_text()
+    header = "| Model | Val. log loss, raw | Platt | Isotonic |"
+    assert header in text
+    tampered = tmp_path / "REPORT.md"
+    tampered.write_text(text.replace(header, "| Model | Val. log loss, raw | Isotonic | Platt |"))
+    with pytest.raises(AssertionError, match=r"^calibration/.*\[(Platt|Isotonic)\]$"):
+        check_report(tampered, params.tracking.registered_model, params.report.profile_columns)
 
 
 @pytest.mark.parametrize("table", ["resampled", "recipes_vs_tuned", "confirmation", "ensemble"])
@@ -104,7 +116,8 @@ def test_a_changed_gate_reason_is_caught(in_pipeline_project: Path, tmp_path: Pa
 
 def test_the_report_leads_with_the_resampled_answer(in_pipeline_project: Path) -> None:
     """The executive summary first, the resampled comparison (the decision) before the test split (the
-    confirmation); the gate's reason, as the resample run recorded it, in both."""
+    confirmation); the gate's reason, as the resample run recorded it, in both. (Which sentences a decision
+    produces is tested on hand-built facts in test_facts.py.)"""
     from mlflow.tracking import MlflowClient
 
     from tests.reporting.registry_check import resample_run
@@ -122,15 +135,6 @@ def test_the_report_leads_with_the_resampled_answer(in_pipeline_project: Path) -
     run = resample_run(MlflowClient(), params.tracking.registered_model)
     reason = run.data.tags["gate_reason"]
     assert text.count(f"*{reason}*") == 2, "the gate's reason, in the summary and in its section"
-    champion = run.data.params["champion"]
-    if champion == "baseline":
-        assert "no candidate measurably beats the existing network, so it stays champion" in summary
-    else:
-        assert f"{champion} beats the existing network, and is the champion" in summary
-    assert "Would gradient boosting and the network together do better?" in summary
-    assert "optimistically biased" in text and "unbiased confirmation" in text
-    assert re.search(r"Holm's family is the \d+ networks that can be champion", text), "multiplicity made explicit"
-    assert "bias-corrected" in text and "focal loss" in text
     assert set(NEW_TABLES) <= set(read_tables(text))
 
 

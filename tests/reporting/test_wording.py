@@ -9,7 +9,8 @@ import pytest
 
 from pipeline.config import Params
 from pipeline.data.schema import DataSchema
-from pipeline.reporting import report
+from pipeline.reporting import facts as report_facts
+from pipeline.reporting.facts import ValueAxis
 from pipeline.reporting.notebook import NOTEBOOK
 from tests.conftest import REPO
 from tests.other_churn import project_words, words_in
@@ -23,17 +24,12 @@ def params() -> Params:
 
 
 def test_the_projects_words_are_todays(params: Params, schema: DataSchema) -> None:
-    facts = report.data_facts(params, schema, MEDIAN)
-    assert (facts["checked_columns"], facts["ignored_columns"], facts["feature_columns"]) == (21, 0, 19)
-    assert facts["split"] == "60/20/20"
-    assert facts["value"] == {
-        "words": "monthly charges",
-        "cut": 70.4,
-        "position": "about the median",
-        "revenue_at_risk": "probability x monthly charges x 12",
-    }
-    assert facts["persona_columns"] == "the service and contract columns"
-    assert facts["high_risk_segments"] == ["Retain now", "Nurture"]
+    facts = report_facts.data_facts(params, schema, MEDIAN)
+    assert (facts.checked_columns, facts.ignored_columns, facts.feature_columns) == (21, 0, 19)
+    assert facts.split == "60/20/20"
+    assert facts.value == ValueAxis("monthly charges", 70.4, "about the median", "probability x monthly charges x 12")
+    assert facts.persona_columns == "the service and contract columns"
+    assert facts.high_risk_segments == ["Retain now", "Nurture"]
 
 
 def test_another_datasets_words_are_its_own(params: Params) -> None:
@@ -47,13 +43,13 @@ def test_another_datasets_words_are_its_own(params: Params) -> None:
          "numeric": {"annual_fee": {}}, "categorical": {"plan_tier": ["basic"], "intl_plan": ["no"], "state": ["S"]},
          "ignore": ["notes", "phone"]}
     )  # fmt: skip
-    facts = report.data_facts(other, schema, {"amount": 250.0, "training_share_below": 0.7})
-    assert (facts["checked_columns"], facts["ignored_columns"]) == (5, 2)  # no id column
-    assert facts["value"]["words"] == "annual fee" and facts["value"]["position"] == "about the 70th percentile"
-    assert facts["value"]["revenue_at_risk"] == "probability x annual fee / 12 x 12"
-    assert facts["persona_columns"] == "the columns plan_tier, intl_plan and state"
-    lifetime = report.value_facts(seg.model_copy(update={"value_unit": "lifetime"}), MEDIAN)
-    assert lifetime["revenue_at_risk"] == "probability x annual fee"
+    facts = report_facts.data_facts(other, schema, {"amount": 250.0, "training_share_below": 0.7})
+    assert (facts.checked_columns, facts.ignored_columns) == (5, 2)  # no id column
+    assert facts.value.words == "annual fee" and facts.value.position == "about the 70th percentile"
+    assert facts.value.revenue_at_risk == "probability x annual fee / 12 x 12"
+    assert facts.persona_columns == "the columns plan_tier, intl_plan and state"
+    lifetime = report_facts.value_facts(seg.model_copy(update={"value_unit": "lifetime"}), MEDIAN)
+    assert lifetime.revenue_at_risk == "probability x annual fee"
 
 
 @pytest.mark.parametrize(
@@ -62,11 +58,11 @@ def test_another_datasets_words_are_its_own(params: Params) -> None:
      (0.21, "about the 21st percentile"), (0.12, "about the 12th percentile"), (0.923, "about the 92nd percentile")],
 )  # fmt: skip
 def test_where_a_cut_sits(share: float, words: str) -> None:
-    assert report.position(share) == words
+    assert report_facts.position(share) == words
 
 
 def test_lists_read_as_prose() -> None:
-    assert [report.listed(n) for n in (["a"], ["a", "b"], ["a", "b", "c"])] == ["a", "a and b", "a, b and c"]
+    assert [report_facts.listed(n) for n in (["a"], ["a", "b"], ["a", "b", "c"])] == ["a", "a and b", "a, b and c"]
 
 
 def test_no_template_nor_reporting_code_names_the_projects_data(schema: DataSchema) -> None:

@@ -17,6 +17,7 @@ from pipeline.metric_registry import RESAMPLED
 from pipeline.model.config import Candidate
 from pipeline.resampling import comparison, verdict
 from pipeline.resampling.folds import make_folds
+from pipeline.resampling.summary import GateSummary
 from tests.conftest import REPO
 from tests.synthetic import make_customers
 
@@ -100,11 +101,13 @@ def test_every_model_is_scored_on_every_fold_and_compared_with_the_baseline(
     assert set(standings) == {"adam"}  # references are compared but never gated
     assert decision_.champion in {"baseline", "adam"}
     summary = verdict.document(scores, comparisons, bayes, decision_, standings, cfg)
-    assert set(summary["detectable"]["per_model"]) == {"adam"} and summary["detectable"]["tests"] == 1
-    assert summary["champion"] == decision_.champion
-    assert summary["models"]["gradient_boosting"]["cost"] is None
-    assert not summary["models"]["gradient_boosting"]["gated"]
-    assert summary["models"]["baseline"]["vs_baseline"] == {}
+    assert set(summary.detectable.per_model) == {"adam"} and summary.detectable.tests == 1
+    assert summary.champion == decision_.champion
+    assert summary.models["gradient_boosting"].cost is None
+    assert not summary.models["gradient_boosting"].gated
+    assert summary.models["baseline"].vs_baseline == {}
+    written = summary.model_dump_json()
+    assert GateSummary.model_validate_json(written).model_dump_json() == written  # a reference's NaN p_holm too
     headline = verdict.headline(summary)
     assert headline["champion"] == decision_.champion and "baseline_log_loss" in headline
     # the same keys whoever wins: the one challenger here is the best, with its Holm-adjusted difference
