@@ -13,58 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from pipeline.config import EvaluateConfig
 from pipeline.evaluation import before_after, bootstrap, compare, ensemble, errors
 from pipeline.evaluation.before_after import Network, Scored, Served
 from pipeline.evaluation.compare import ModelResult
+from pipeline.evaluation.summary import GateSummary
 
 Probabilities = tuple[np.ndarray, np.ndarray]  # a model's probabilities on validation and on test
 Estimate = dict[str, float]  # {"value", "low", "high"}
 EnsembleComparison = dict[str, dict[str, float]]  # metric -> single_mean, single_std, ensemble, diff, low, high
 HEADLINE = ("log_loss", "roc_auc", "pr_auc")
-
-
-class _Read(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class GatedInterval(_Read):
-    """A difference from the baseline over the resampling folds: its mean and interval."""
-
-    mean: float
-    low: float
-    high: float
-
-
-class GatedModel(_Read):
-    mean: dict[str, float]  # each metric's mean over the resampling folds
-    vs_baseline: dict[str, GatedInterval]  # this model minus the baseline, per metric; empty for the baseline
-
-
-class GateCriterion(_Read):
-    criterion: str
-    lower_is_better: bool
-
-
-class GateReading(_Read):
-    """The few fields of the resample stage's gate (``reports/resample/comparison.json``) that evaluate
-    reads: the champion, the criterion, and each model's resampled mean and difference from the baseline.
-    An adapter: built from the JSON document today (``model_validate``), from the resample stage's
-    typed summary when it has one."""
-
-    champion: str
-    gate: GateCriterion
-    models: dict[str, GatedModel]  # in the order of the document
-
-    @property
-    def criterion(self) -> str:
-        return self.gate.criterion
-
-    def mean(self, model: str) -> float:
-        """``model``'s mean of the criterion over the resampling folds."""
-        return self.models[model].mean[self.criterion]
 
 
 @dataclass(frozen=True)
@@ -77,7 +36,7 @@ class AssessmentInputs:
     contact_value: np.ndarray  # each validation customer's realized net value if contacted (max_profit)
     test: pd.DataFrame  # the test records, for the error analysis
     y_test: np.ndarray
-    gate: GateReading
+    gate: GateSummary
     cfg: EvaluateConfig
     original_threshold: float  # the fixed threshold the original network was used with
     optimizers: Sequence[str]  # the tuned optimizers the optimize stage compares
@@ -106,7 +65,7 @@ class Assessment:
     reference, with its decision from validation, its test metrics and its difference from the baseline."""
 
     champion: str
-    gate: GateReading
+    gate: GateSummary
     results: Mapping[str, ModelResult]
     ensembles: Mapping[str, EnsembleComparison]  # the baseline's and the champion's seed ensemble
     errors: pd.DataFrame  # false negatives and positives of the baseline and the champion, by group

@@ -23,8 +23,8 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
+from pipeline.evaluation.summary import BASELINE, GateSummary
 from pipeline.reporting.claims import Assessed
-from pipeline.resampling.summary import BASELINE, GateSummary
 from pipeline.tracking import registry
 
 

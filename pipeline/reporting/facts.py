@@ -13,11 +13,7 @@ from dataclasses import dataclass
 
 from pipeline.config import Params, SegmentConfig
 from pipeline.data.schema import DataSchema
-from pipeline.metric_registry import RESAMPLED, label, lower_is_better, read_interval
-from pipeline.reporting import claims, tables
-from pipeline.reporting.claims import Bounds, Verdict, judge
-from pipeline.reporting.evidence import DataProfile, Evidence
-from pipeline.resampling.summary import (
+from pipeline.evaluation.summary import (
     BASELINE,
     BLEND,
     Design,
@@ -27,6 +23,10 @@ from pipeline.resampling.summary import (
     PosteriorSummary,
     RopeInMoney,
 )
+from pipeline.metric_registry import RESAMPLED, label, lower_is_better, read_interval
+from pipeline.reporting import claims, tables
+from pipeline.reporting.claims import Bounds, Verdict, judge
+from pipeline.reporting.evidence import DataProfile, Evidence
 from pipeline.segmentation import personas
 from pipeline.tracking import registry
 

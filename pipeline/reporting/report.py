@@ -18,10 +18,10 @@ import yaml
 from pipeline import figures
 from pipeline.config import Params
 from pipeline.data.schema import DataSchema
+from pipeline.evaluation.summary import BASELINE
 from pipeline.metric_registry import label
 from pipeline.reporting import before_after_tables, diagrams, facts, formats, rendering, tables
 from pipeline.reporting.evidence import Evidence, Study, download
-from pipeline.resampling.summary import BASELINE
 from pipeline.tracking import registry
 
 TEMPLATE = "report.md.j2"

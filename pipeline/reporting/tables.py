@@ -17,10 +17,10 @@ from mlflow.entities import Run
 from mlflow.entities.model_registry import ModelVersion
 
 from pipeline.evaluation.resampled import Comparison, corrected_t_test
+from pipeline.evaluation.summary import BASELINE, GateSummary, Versus
 from pipeline.metric_registry import PAIRED, RESAMPLED, VALIDATION, label, read_interval
 from pipeline.reporting.evidence import DataProfile, Evidence, LevelProfile, SeedEnsemble, Study
 from pipeline.reporting.formats import count, interval, num, p_value, pct, signed, signed_count, signed_interval
-from pipeline.resampling.summary import BASELINE, GateSummary, Versus
 
 NOT_RECORDED = "(not recorded)"  # a tag a version registered by an older pipeline lacks
 

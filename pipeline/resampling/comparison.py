@@ -23,11 +23,11 @@ from pipeline import parallel
 from pipeline.config import EvaluateConfig, ResampleConfig
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation import calibration, compare, metrics, reference
+from pipeline.evaluation.summary import BASELINE, BLEND
 from pipeline.features.encoded import Split
 from pipeline.features.preprocessing import Preprocessor
 from pipeline.model.config import Candidate
 from pipeline.resampling.folds import Fold
-from pipeline.resampling.summary import BASELINE, BLEND
 from pipeline.training.job import TrainingData, predict, train_members
 
 Tuned = Mapping[str, Mapping[str, object]]  # reference name -> its tuned hyperparameters

@@ -22,8 +22,7 @@ from pipeline.evaluation.resampled import (
     holm_adjusted,
     minimal_detectable_difference,
 )
-from pipeline.metric_registry import RESAMPLED, lower_is_better, with_interval
-from pipeline.resampling.summary import (
+from pipeline.evaluation.summary import (
     BASELINE,
     Design,
     Detectable,
@@ -34,6 +33,7 @@ from pipeline.resampling.summary import (
     RopeInMoney,
     Versus,
 )
+from pipeline.metric_registry import RESAMPLED, lower_is_better, with_interval
 
 
 def paired(scores: pd.DataFrame, metric: str) -> pd.DataFrame:

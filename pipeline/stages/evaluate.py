@@ -20,8 +20,9 @@ from pipeline.config import Params, SegmentConfig
 from pipeline.data.prepared import data_md5
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation import reference
-from pipeline.evaluation.assessment import Assessment, AssessmentInputs, GateReading, assess
+from pipeline.evaluation.assessment import Assessment, AssessmentInputs, assess
 from pipeline.evaluation.before_after import Network
+from pipeline.evaluation.summary import GateSummary
 from pipeline.features.encoded import Split, load_split
 from pipeline.features.preprocessing import Preprocessor
 from pipeline.io import read_json, write_atomic, write_json
@@ -46,7 +47,7 @@ def run(params: Params) -> None:
     validation = load_split(paths, "validation", schema, pre)
     test = load_split(paths, "test", schema, pre)  # the first and only read of the test split
     # the champion, named on development data by the gate before any test row is read
-    gate = GateReading.model_validate(read_json(paths.reports / "resample" / "comparison.json"))
+    gate = GateSummary.read(paths.reports / "resample" / "comparison.json")
     stored = {c.name: c for c in model_store.load_all(paths.models, MODEL_GROUPS)}
     assessment = assess(_inputs(params, stored, gate, train, validation, test))
     log.info("champion (the gate, on resampled development data): %s", assessment.champion)
@@ -68,7 +69,7 @@ def run(params: Params) -> None:
 def _inputs(
     params: Params,
     stored: dict[str, StoredCandidate],
-    gate: GateReading,
+    gate: GateSummary,
     train: Split,
     validation: Split,
     test: Split,

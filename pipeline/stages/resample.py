@@ -20,11 +20,11 @@ from pipeline.config import Params
 from pipeline.data.prepared import data_md5, read_split
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation import reference
+from pipeline.evaluation.summary import GateSummary
 from pipeline.io import write_atomic, write_json
 from pipeline.metric_registry import RESAMPLED
 from pipeline.resampling import comparison, verdict
 from pipeline.resampling.folds import make_folds
-from pipeline.resampling.summary import GateSummary
 from pipeline.segmentation import campaign
 from pipeline.tracking import runs, store
 from pipeline.training import store as model_store

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,9 +11,10 @@ import pytest
 
 from pipeline.config import EvaluateConfig
 from pipeline.evaluation import before_after
-from pipeline.evaluation.assessment import AssessmentInputs, GateReading, assess, decisions
+from pipeline.evaluation.assessment import AssessmentInputs, assess, decisions
 from pipeline.evaluation.before_after import Network
 from pipeline.evaluation.calibration import Calibrator
+from pipeline.evaluation.summary import GateSummary
 
 ROWS = 400
 QUALITY = {"baseline": 0.25, "sgd": 0.1, "adam": 0.3, "search": 0.2}  # how much signal each network's seeds carry
@@ -35,7 +36,7 @@ def _config(calibration: list[str] | None = None) -> EvaluateConfig:
 
 
 def _document(champion: str) -> dict[str, object]:
-    """A comparison.json as the resample stage writes it, with the fields evaluate does not read."""
+    """A comparison.json as the resample stage writes it."""
     models = {
         name: {
             "kind": "ann",
@@ -51,8 +52,15 @@ def _document(champion: str) -> dict[str, object]:
         }
         for name, mean in RESAMPLED_LOG_LOSS.items()
     }  # fmt: skip
-    return {"gate": {"criterion": "log_loss", "alpha": 0.05, "lower_is_better": True}, "champion": champion,
-            "route": "better", "reason": f"{champion} is champion.", "models": models}  # fmt: skip
+    design = {"repeats": 2, "folds": 5, "seeds_per_fold": 5, "tune_fraction": 0.25, "confidence": 0.95,
+              "training_rows": 4000.0, "held_rows": 1000.0}  # fmt: skip
+    gate = {"criterion": "log_loss", "alpha": 0.05, "rope": 0.002, "equivalence_probability": 0.95, "cheaper": 0.5,
+            "power": 0.8, "lower_is_better": True}  # fmt: skip
+    detectable = {"power": 0.8, "alpha": 0.05, "tests": 3, "per_model": {}, "median": 0.003}
+    return {"design": design, "gate": gate, "detectable": detectable,
+            "rope_in_money": {"pairs": 10, "slope": -100.0, "r": -0.4, "per_1000": 200.0, "baseline_per_1000": 15000.0},
+            "champion": champion, "route": "better", "reason": f"{champion} is champion.", "qualified": [champion],
+            "tied_with_best": [champion], "equivalent_and_cheaper": [], "models": models}  # fmt: skip
 
 
 def _inputs(champion: str = "sgd", calibration: list[str] | None = None) -> AssessmentInputs:
@@ -82,22 +90,25 @@ def _inputs(champion: str = "sgd", calibration: list[str] | None = None) -> Asse
         contact_value=np.zeros(ROWS),
         test=test,
         y_test=y_test,
-        gate=GateReading.model_validate(_document(champion)),
+        gate=GateSummary.model_validate(_document(champion)),
         cfg=_config(calibration),
         original_threshold=0.5,
         optimizers=["sgd", "adam", "rmsprop"],  # rmsprop was not trained: left out
     )
 
 
-def test_the_gate_reading_takes_the_fields_evaluate_reads_in_the_documents_order() -> None:
-    gate = GateReading.model_validate(json.loads(json.dumps(_document("adam"))))  # NaN survives the round trip
+def test_evaluate_reads_the_gate_s_summary_as_resample_writes_it(tmp_path: Path) -> None:
+    written = GateSummary.model_validate(_document("adam"))
+    written.write(tmp_path / "comparison.json")
+    gate = GateSummary.read(tmp_path / "comparison.json")  # NaN survives the round trip
+    assert gate.model_dump_json() == written.model_dump_json()  # NaN != NaN, so compared as written
     assert (gate.champion, gate.criterion, gate.gate.lower_is_better) == ("adam", "log_loss", True)
     assert list(gate.models) == list(RESAMPLED_LOG_LOSS)
     assert gate.mean("search") == 0.425
     assert gate.models["baseline"].vs_baseline == {}
     assert gate.models["adam"].vs_baseline["log_loss"].high == pytest.approx(0.43 - 0.44)
     with pytest.raises(ValueError, match="lower_is_better"):
-        GateReading.model_validate(_document("adam") | {"gate": {"criterion": "log_loss"}})
+        GateSummary.model_validate(_document("adam") | {"gate": {"criterion": "log_loss"}})
 
 
 def test_networks_are_served_as_the_mean_of_their_seeds_and_references_as_they_are() -> None:

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from mlflow.entities import Run
 
+from pipeline.evaluation.summary import BASELINE, BLEND, GateSummary, Route
 from pipeline.reporting.evidence import Evidence
-from pipeline.resampling.summary import BASELINE, BLEND, GateSummary, Route
 
 CRITERION = "log_loss"
 MEANS = {BASELINE: 0.420, "adam": 0.415, "sgd": 0.426, "logistic_regression": 0.418, "gradient_boosting": 0.412,

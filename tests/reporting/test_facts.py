@@ -8,11 +8,11 @@ import dataclasses
 import pytest
 
 from pipeline.config import Params
+from pipeline.evaluation.summary import BASELINE, BLEND
 from pipeline.reporting import facts
 from pipeline.reporting.claims import Bounds, judge
 from pipeline.reporting.evidence import Evidence
 from pipeline.reporting.rendering import environment
-from pipeline.resampling.summary import BASELINE, BLEND
 from tests.conftest import REPO
 from tests.reporting import handmade
 

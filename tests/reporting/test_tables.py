@@ -8,9 +8,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from pipeline.evaluation.summary import BASELINE, BLEND
 from pipeline.reporting import tables
 from pipeline.reporting.tables import Column, table
-from pipeline.resampling.summary import BASELINE, BLEND
 from tests.reporting import handmade
 
 

@@ -13,11 +13,11 @@ from pipeline.config import EvaluateConfig, Params, ResampleConfig
 from pipeline.data.contract import Purpose, validate_records
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation import reference
+from pipeline.evaluation.summary import GateSummary
 from pipeline.metric_registry import RESAMPLED
 from pipeline.model.config import Candidate
 from pipeline.resampling import comparison, verdict
 from pipeline.resampling.folds import make_folds
-from pipeline.resampling.summary import GateSummary
 from tests.conftest import REPO
 from tests.synthetic import make_customers
 
