@@ -32,7 +32,8 @@ HYPERPARAMETERS = {
         "max_features",
     ),
 }
-DEFAULTS = {  # the library's defaults: the references before they were tuned, for comparison
+# the library's defaults: the references before they were tuned, for comparison
+DEFAULTS: dict[str, dict[str, Hyperparameter]] = {
     LOGISTIC_REGRESSION: {"C": 1.0, "penalty": "l2", "class_weight": "none"},
     GRADIENT_BOOSTING: {"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 31, "min_samples_leaf": 20,
                         "l2_regularization": 0.0, "max_features": 1.0},

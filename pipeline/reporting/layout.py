@@ -16,9 +16,9 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from grandalf.graphs import Edge as GEdge  # type: ignore[import-untyped]
-from grandalf.graphs import Graph, Vertex  # type: ignore[import-untyped]
-from grandalf.layouts import SugiyamaLayout  # type: ignore[import-untyped]
+from grandalf.graphs import Edge as GEdge
+from grandalf.graphs import Graph, Vertex
+from grandalf.layouts import SugiyamaLayout
 
 from pipeline.reporting.diagram import Diagram, Edge, Node
 

@@ -30,7 +30,7 @@ from pipeline.model.config import Candidate
 from pipeline.resampling.folds import Fold
 from pipeline.training.job import TrainingData, predict, train_members
 
-Tuned = Mapping[str, Mapping[str, object]]  # reference name -> its tuned hyperparameters
+Tuned = Mapping[str, Mapping[str, reference.Hyperparameter]]  # reference name -> its tuned hyperparameters
 ContactValue = Callable[[pd.DataFrame, np.ndarray], np.ndarray]  # (frame, labels) -> value of contacting each
 Probabilities = tuple[np.ndarray, np.ndarray]  # a model's raw probabilities on a fold's tune and held rows
 NetworkRows = tuple[list[dict], list[Probabilities]]  # a network's score rows, and its raw probabilities, per fold
@@ -84,7 +84,8 @@ def score_folds(
         for name, c in candidates.items()
     ]
     references = [functools.partial(reference_probabilities, d, tuned, reference_seed) for d in data]
-    done = parallel.run_all([*networks, *references], processes)
+    units: list[Callable[[], object]] = [*networks, *references]
+    done = parallel.run_all(units, processes)
     trained = dict(zip(candidates, cast(list[NetworkRows], done[: len(networks)]), strict=True))
     rows = [row for name in candidates for row in trained[name][0]]
     baseline_raw = trained[BASELINE][1]

@@ -21,7 +21,7 @@ from pipeline.data.prepared import data_md5, read_split
 from pipeline.data.schema import DataSchema
 from pipeline.evaluation import reference
 from pipeline.evaluation.summary import GateSummary
-from pipeline.io import write_atomic, write_json
+from pipeline.io import write_atomic, write_csv, write_json
 from pipeline.metric_registry import RESAMPLED
 from pipeline.resampling import comparison, verdict
 from pipeline.resampling.folds import make_folds
@@ -61,7 +61,7 @@ def run(params: Params) -> None:
     write_atomic(out / "comparison.json", summary.write)
     for metric in ("log_loss", "roc_auc"):
         table = verdict.paired(scores, metric).reset_index().rename(columns={"index": "fold"})
-        write_atomic(paths.plots / "resample" / f"{metric}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
+        write_csv(paths.plots / "resample" / f"{metric}.csv", table)
     run_id = _log(params, scores, summary, data_md5(paths))
     write_json(paths.training_runs("resample"), {"resample": run_id})  # evaluate links its run to this one
     write_json(paths.headline("resample"), verdict.headline(summary))
