@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -315,6 +316,10 @@ class QuantileCut(Section):
     quantile: float = Field(gt=0, lt=1)  # 0.5: the training split's median
 
 
+SegmentCell = Literal["high_risk_high_value", "high_risk_low_value", "low_risk_high_value", "low_risk_low_value"]
+SEGMENT_CELLS: tuple[SegmentCell, ...] = typing.get_args(SegmentCell)  # risk first, then value; high before low
+
+
 class SegmentConfig(Section):
     """Risk x value segments, and behavioural personas from an unsupervised clustering."""
 
@@ -323,8 +328,7 @@ class SegmentConfig(Section):
     value_unit: Literal["month", "year", "lifetime"]  # what one amount of value_column covers
     value_cut: float | QuantileCut  # at or above it value is high: an amount in value_column's unit, or a quantile
     horizon_months: int = Field(gt=0)  # expected revenue at risk = probability x monthly value x horizon
-    segments: dict[Literal["high_risk_high_value", "high_risk_low_value", "low_risk_high_value",
-                           "low_risk_low_value"], SegmentSpec]  # fmt: skip
+    segments: dict[SegmentCell, SegmentSpec]
     persona_columns: list[str] = Field(min_length=1)
     persona_k: tuple[int, int]  # the number of personas is chosen by silhouette in this range
     persona_seed: int

@@ -44,14 +44,19 @@ class Preprocessor:
         return len(self.feature_names)
 
     def transform(self, frame: Mapping[str, ArrayLike] | pd.DataFrame) -> np.ndarray:
-        """Validated records (a frame, or columns as arrays) -> float32 matrix in ``feature_names`` order."""
-        blocks = []
-        for col, (mean, std) in self.numeric.items():
-            blocks.append(((np.asarray(frame[col], dtype="float64") - mean) / std)[:, None])
+        """Validated records (a frame, or columns as arrays) -> float32 matrix in ``feature_names`` order.
+        Standardized in float64, then rounded to float32; a category's input is 1 where the cell equals
+        the level (looked up once per distinct cell: cells that are no level, or missing, give 0s)."""
+        columns = [*self.numeric, *self.categorical]
+        rows = np.shape(frame[columns[0]])[0]
+        x = np.empty((rows, self.n_features), dtype="float32")
+        for j, (col, (mean, std)) in enumerate(self.numeric.items()):
+            x[:, j] = (np.asarray(frame[col], dtype="float64") - mean) / std
+        start = len(self.numeric)
         for col, levels in self.categorical.items():
-            values = np.asarray(frame[col], dtype=object)[:, None]
-            blocks.append(values == np.asarray(levels, dtype=object)[None, :])
-        return np.hstack(blocks).astype("float32")
+            x[:, start : start + len(levels)] = _one_hot(np.asarray(frame[col], dtype=object), levels)
+            start += len(levels)
+        return x
 
     def to_json(self) -> str:
         payload = {
@@ -73,3 +78,14 @@ class Preprocessor:
     @classmethod
     def load(cls, path: str | Path) -> Preprocessor:
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def _one_hot(cells: np.ndarray, levels: list[str]) -> np.ndarray:
+    """``cells == level`` for each level, as a (cells, levels) boolean matrix. A few cells (a served
+    record) are compared directly; many are looked up once per distinct cell (pandas' hash table)."""
+    if len(cells) < 64:
+        return cells[:, None] == np.asarray(levels, dtype=object)[None, :]
+    codes, distinct = pd.factorize(cells)  # a missing cell (None, NaN) is -1, as is a cell that is no level
+    position = {level: k for k, level in enumerate(levels)}
+    level_of = np.asarray([*(position.get(cell, -1) for cell in distinct.tolist()), -1], dtype="int64")
+    return level_of[codes][:, None] == np.arange(len(levels))[None, :]

@@ -9,18 +9,30 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from pipeline.config import SegmentConfig
+from pipeline.config import SEGMENT_CELLS, SegmentConfig
 
-CELLS = ("high_risk_high_value", "high_risk_low_value", "low_risk_high_value", "low_risk_low_value")
+CELLS = SEGMENT_CELLS
 
 
 def cell(probability: np.ndarray, value: np.ndarray, cfg: SegmentConfig) -> np.ndarray:
     """Each customer's cell: exactly one of ``CELLS``, from the two cut points (``cfg`` resolved: the
     value cut an amount, see ``SegmentConfig.resolved``)."""
+    return np.asarray(CELLS, dtype=object)[_cell_index(probability, value, cfg)]
+
+
+def _cell_index(probability: np.ndarray, value: np.ndarray, cfg: SegmentConfig) -> np.ndarray:
+    """Each customer's place in ``CELLS``: low risk adds 2, low value 1."""
     high_risk = np.asarray(probability) >= cfg.risk_cut
     high_value = np.asarray(value, dtype="float64") >= cfg.cut
-    names = np.where(high_risk, np.where(high_value, CELLS[0], CELLS[1]), np.where(high_value, CELLS[2], CELLS[3]))
-    return names.astype(object)
+    return 2 * (~high_risk).astype("intp") + (~high_value).astype("intp")
+
+
+def names_and_actions(probability: np.ndarray, value: np.ndarray, cfg: SegmentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's segment name and recommended action (object arrays of text), looked up per cell."""
+    index = _cell_index(probability, value, cfg)
+    names = np.array([cfg.segments[c].name for c in CELLS], dtype=np.object_)
+    actions = np.array([cfg.segments[c].action for c in CELLS], dtype=np.object_)
+    return names[index], actions[index]
 
 
 @dataclass(frozen=True)
@@ -39,11 +51,11 @@ class ValueCut:
 
 def assign(probability: np.ndarray, value: np.ndarray, cfg: SegmentConfig) -> pd.DataFrame:
     """Segment name, recommended action and expected revenue at risk per customer."""
-    cells = cell(probability, value, cfg)
+    names, actions = names_and_actions(probability, value, cfg)
     return pd.DataFrame(
         {
-            "segment": [cfg.segments[c].name for c in cells],
-            "action": [cfg.segments[c].action for c in cells],
+            "segment": names,
+            "action": actions,
             "revenue_at_risk": np.asarray(probability) * cfg.monthly_value(value) * cfg.horizon_months,
         }
     )

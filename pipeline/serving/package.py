@@ -32,19 +32,28 @@ from pipeline.serving.scorer import BACKGROUND_FILE, DECISION_FILE, SEGMENTS_FIL
 PACKAGE = pipeline.__name__
 SOURCE_ROOT = Path(pipeline.__file__).resolve().parents[1]  # holds the package and requirements.lock
 LOCK_FILE = SOURCE_ROOT / "requirements.lock"
+INPUT_CHECK = "the data contract (artifact schema.json), inside the model"  # not MLflow: see signature()
 MODEL_CODE = f"{PACKAGE}.serving.model_code"  # what MLflow loads: every served module is imported from it
 
 
-def signature(schema: DataSchema) -> ModelSignature:
-    """Columns of the raw records, all optional: the data contract, inside the model, names every
+def input_columns(schema: DataSchema) -> Schema:
+    """The raw records' columns, all optional: the data contract, inside the model, names every
     missing column and bad value, where MLflow would stop at the first with a generic message.
-    Numeric columns are typed ``Any`` because they arrive as numbers (JSON) or text (CSV, and the
-    blank ``TotalCharges`` of new customers); categorical ones ``string``, which MLflow checks
-    much faster than ``Any``."""
+    Numeric columns are typed ``Any``, as they arrive as numbers (JSON) or text (CSV, and the blank
+    ``TotalCharges`` of new customers); categorical ones ``string``. Documentation only (the model's
+    metadata): see ``signature``."""
     inputs: list[ColSpec | TensorSpec] = [  # Schema's element type (list is invariant)
         ColSpec(AnyType() if name in {*schema.numeric, *schema.binary} else "string", name, required=False)
         for name in [*([schema.id_column] if schema.id_column else []), *schema.feature_columns]
     ]
+    return Schema(inputs)
+
+
+def signature(schema: DataSchema) -> ModelSignature:
+    """The response's columns and the ``reasons`` parameter; no input schema. MLflow enforces an input
+    schema on every request (a DataFrame rebuilt column by column, then the types cast at parsing),
+    which cost more than scoring a record and checked less than the contract does for every cell, so
+    the records' columns are documented in the model's metadata (``input_columns``) instead."""
     outputs: list[ColSpec | TensorSpec] = [
         ColSpec("string" if schema.id_column else "long", schema.record_id, required=False),
         ColSpec("double", "churn_probability"),
@@ -56,7 +65,7 @@ def signature(schema: DataSchema) -> ModelSignature:
         ColSpec("string", "reasons", required=False),  # with params {"reasons": true}
     ]
     params = ParamSchema([ParamSpec("reasons", "boolean", False)])
-    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs), params=params)
+    return ModelSignature(inputs=None, outputs=Schema(outputs), params=params)
 
 
 def served_modules() -> set[str]:
@@ -178,5 +187,6 @@ def log_pyfunc(
             code_paths=[str(_copy_code(modules, Path(tmp) / "code"))],
             signature=signature(schema),
             input_example=as_raw(input_example, schema),
+            metadata={"input_columns": input_columns(schema).to_dict(), "input_checked_by": INPUT_CHECK},
             pip_requirements=[*requirements(modules), f"-c {LOCK_FILE}"],  # the lock pins their dependencies
         )

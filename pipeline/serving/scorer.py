@@ -121,16 +121,13 @@ class Scorer:
             result = {self.schema.record_id: columns[self.schema.record_id], **result}
         if self.segmentation is not None:
             cfg = self.segmentation
-            assigned = segments.assign(p, columns[cfg.value_column], cfg)
-            result["segment"] = assigned["segment"].to_numpy()
-            result["action"] = assigned["action"].to_numpy()
-            result["expected_value"] = campaign.net_value(
-                p, cfg.monthly_value(columns[cfg.value_column]), cfg.campaign, cfg.horizon_months
-            )
+            value = columns[cfg.value_column]
+            result["segment"], result["action"] = segments.names_and_actions(p, value, cfg)
+            result["expected_value"] = campaign.net_value(p, cfg.monthly_value(value), cfg.campaign, cfg.horizon_months)
             result["contact"] = campaign.contact(result["expected_value"])
         if reasons:
             result["reasons"] = np.asarray(["; ".join(r) for r in self.reasons(columns)], dtype=object)
-        return pd.DataFrame(result)
+        return pd.DataFrame(result, copy=False)  # its arrays are new, or the contract's, which nothing else keeps
 
     def reasons(self, columns: dict[str, np.ndarray]) -> list[list[str]]:
         """Three SHAP reasons per record (costs tens of milliseconds a record)."""

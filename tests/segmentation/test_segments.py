@@ -209,3 +209,17 @@ def test_a_trait_reads_as_words_made_from_the_contract_names(column: str, value:
 def test_names_are_unique_even_when_the_leading_traits_coincide() -> None:
     phrases = [["a", "b", "a", "c"], ["a", "b", "d"], ["e", "f"], ["e", "f"]]
     assert personas.unique_names(phrases) == ["a, b, c", "a, b, d", "e, f (3)", "e, f (4)"]
+
+
+def test_segment_names_and_actions_are_looked_up_per_cell(cfg: SegmentConfig, known_signal: Signal) -> None:
+    """``names_and_actions`` (the served model's) gives each customer his cell's name and action, as a
+    lookup of ``cell`` would, including at the cut points exactly."""
+    probability, _, value = known_signal
+    probability = np.r_[probability, cfg.risk_cut, cfg.risk_cut, 0.0]
+    value = np.r_[value, cfg.cut, 0.0, cfg.cut]
+    names, actions = segments.names_and_actions(probability, value, cfg)
+    cells = segments.cell(probability, value, cfg)
+    assert names.dtype == object and actions.dtype == object
+    assert names.tolist() == [cfg.segments[c].name for c in cells]
+    assert actions.tolist() == [cfg.segments[c].action for c in cells]
+    assert cells[-3:].tolist() == ["high_risk_high_value", "high_risk_low_value", "low_risk_high_value"]

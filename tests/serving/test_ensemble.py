@@ -10,6 +10,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.exceptions import MlflowException
 
 from pipeline.config import Params
 from pipeline.data.contract import Purpose, check_records
@@ -93,8 +94,16 @@ def test_the_served_probability_is_the_mean_of_the_seeds_then_calibrated(
     p1, p2 = _sigmoid(BIASES[0]), _sigmoid(BIASES[1])
     mean = (p1 + p2) / 2
 
-    plain = _served(paths, Decision(threshold=0.5), schema, preprocessor, records).predict(records)
+    served = _served(paths, Decision(threshold=0.5), schema, preprocessor, records)
+    plain = served.predict(records)
     assert len(plain) == len(records)
+    # no input schema for MLflow to enforce: the columns are documented, and the contract refuses bad cells
+    assert served.metadata.get_input_schema() is None
+    assert [c["name"] for c in served.metadata.metadata["input_columns"]] == [schema.id_column, *schema.feature_columns]
+    bad = records.head(3).assign(Contract=["Weekly", "One year", 7])
+    with pytest.raises(MlflowException, match=r"record 1: column 'Contract': value 'Weekly': unknown category") as info:
+        served.predict(bad)
+    assert "record 3: column 'Contract': value 7: unknown category" in str(info.value)
     np.testing.assert_allclose(plain["churn_probability"], mean, atol=1e-6)
     assert abs(mean - _sigmoid(np.mean(BIASES))) > 0.01  # not the mean logit
     assert (plain["churn"] == 1).all()  # 0.575 >= 0.5, where the first seed alone says 0.269
