@@ -183,10 +183,23 @@ def check_records(
         raise DataContractError(source, violations)  # cells cannot be told apart by column
 
     cells = _Cells(records, present, locations)
+    clean, blank_filled = _check_cells(cells, schema, purpose, len(records))
+    violations += cells.violations
+    if violations:
+        raise DataContractError(source, sorted(violations, key=_line_order))
+    ordered = [c for c in schema.columns if c in clean]
+    return CheckedRecords({c: _column(c, clean[c], schema) for c in ordered}, blank_filled)
+
+
+def _check_cells(
+    cells: _Cells, schema: DataSchema, purpose: Purpose, rows: int
+) -> tuple[dict[str, list], dict[str, int]]:
+    """Each column's cells by the rule of its kind, violations collected in ``cells``: the parsed values
+    by column, and how many blanks each numeric column with a fill had filled."""
     clean: dict[str, list] = {}
     blank_filled: dict[str, int] = {}
     if schema.id_column is None:
-        clean[ROW] = list(range(1, len(records) + 1))
+        clean[ROW] = list(range(1, rows + 1))
     elif schema.id_column in cells.text:
         clean[schema.id_column] = _check_ids(cells, schema.id_column)
     parsed = {name: _parse_numbers(cells.text[name]) for name in schema.numeric if name in cells.text}
@@ -204,15 +217,13 @@ def check_records(
     for name, allowed in schema.categorical.items():
         if name in cells.text:
             clean[name] = _check_categorical(cells, name, allowed, schema.missing_level.get(name))
-    target = schema.target
-    if purpose is Purpose.TRAINING and target.column in cells.text:
-        clean[target.column] = _check_target(cells, schema)
+    if purpose is Purpose.TRAINING and schema.target.column in cells.text:
+        clean[schema.target.column] = _check_target(cells, schema)
+    return clean, blank_filled
 
-    violations += cells.violations
-    if violations:
-        raise DataContractError(source, sorted(violations, key=_line_order))
-    ordered = [c for c in schema.columns if c in clean]
-    return CheckedRecords({c: _column(c, clean[c], schema) for c in ordered}, blank_filled)
+
+class _UnusualError(Exception):
+    """Raised inside the vectorized check: something the per-cell check must decide and name."""
 
 
 def _all_valid(records: pd.DataFrame, schema: DataSchema, purpose: Purpose) -> CheckedRecords | None:
@@ -226,51 +237,82 @@ def _all_valid(records: pd.DataFrame, schema: DataSchema, purpose: Purpose) -> C
     columns = {name: records.iloc[:, j] for j, name in enumerate(present)}
     if not all(_arrow_text(column) or _plain(column) for column in columns.values()):
         return None
-    clean: dict[str, np.ndarray] = {}
-    blank_filled: dict[str, int] = {}
+    try:
+        clean = _fast_ids(columns, schema, len(records))
+        numeric, blank_filled = _fast_numeric(columns, schema)
+        clean |= numeric | _fast_labels(columns, schema, purpose) | _fast_dates(columns, schema)
+        clean |= _fast_categorical(columns, schema)
+    except _UnusualError:
+        return None
+    ordered = [c for c in schema.columns if c in clean]
+    return CheckedRecords({c: clean[c] for c in ordered}, blank_filled)
+
+
+def _fast_ids(columns: dict[str, pd.Series], schema: DataSchema, rows: int) -> dict[str, np.ndarray]:
     if schema.id_column is None:
-        clean[ROW] = np.arange(1, len(records) + 1, dtype="int64")
-    elif schema.id_column in columns:
-        codes, ids = _coded_texts(columns[schema.id_column])
-        if len(ids) != len(records) or len(set(ids.tolist()) - {""}) != len(ids):
-            return None  # a repeated or missing id
-        clean[schema.id_column] = ids[codes]
+        return {ROW: np.arange(1, rows + 1, dtype="int64")}
+    if schema.id_column not in columns:
+        return {}
+    codes, ids = _coded_texts(columns[schema.id_column])
+    if len(ids) != rows or len(set(ids.tolist()) - {""}) != len(ids):
+        raise _UnusualError  # a repeated or missing id
+    return {schema.id_column: ids[codes]}
+
+
+def _fast_numeric(columns: dict[str, pd.Series], schema: DataSchema) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     parsed: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name in schema.numeric:
         if name in columns:
             numbers = _numbers(columns[name])
             if numbers is None:
-                return None
+                raise _UnusualError
             parsed[name] = numbers
+    clean: dict[str, np.ndarray] = {}
+    blank_filled: dict[str, int] = {}
     for name, spec in schema.numeric.items():
         if name in parsed:
             valid = _valid_numbers(spec, parsed[name], parsed)
             if valid is None:
-                return None
+                raise _UnusualError
             clean[name], filled = valid
             if spec.blank_fill is not None:
                 blank_filled[name] = filled
+    return clean, blank_filled
+
+
+def _fast_labels(columns: dict[str, pd.Series], schema: DataSchema, purpose: Purpose) -> dict[str, np.ndarray]:
     labels: dict[str, tuple[set[str], dict[str, float | int]]] = {}
     for name, binary in schema.binary.items():
         labels[name] = ({binary.positive, binary.negative}, {binary.positive: 1.0, binary.negative: 0.0})
     if purpose is Purpose.TRAINING:
         target = schema.target
         labels[target.column] = ({target.positive, target.negative}, {target.positive: 1, target.negative: 0})
+    clean: dict[str, np.ndarray] = {}
     for name, (allowed, value) in labels.items():
         if name in columns:
             codes, texts = _coded_texts(columns[name])
             if not all(text and text in allowed for text in texts.tolist()):
-                return None
+                raise _UnusualError
             dtype = "int8" if name == schema.target.column else "float64"
             clean[name] = np.asarray([value[text] for text in texts.tolist()], dtype=dtype)[codes]
+    return clean
+
+
+def _fast_dates(columns: dict[str, pd.Series], schema: DataSchema) -> dict[str, np.ndarray]:
+    clean: dict[str, np.ndarray] = {}
     for name, when in schema.dates.items():
         if name in columns:
             codes, texts = _coded_texts(columns[name])
             try:
                 ages = [float((when.reference - datetime.strptime(t, when.format).date()).days) for t in texts.tolist()]
             except ValueError:
-                return None
+                raise _UnusualError from None
             clean[name] = np.asarray(ages, dtype="float64")[codes]
+    return clean
+
+
+def _fast_categorical(columns: dict[str, pd.Series], schema: DataSchema) -> dict[str, np.ndarray]:
+    clean: dict[str, np.ndarray] = {}
     for name, levels in schema.categorical.items():
         if name in columns:
             codes, texts = _coded_texts(columns[name])
@@ -279,10 +321,9 @@ def _all_valid(records: pd.DataFrame, schema: DataSchema, purpose: Purpose) -> C
                 texts = np.asarray([t or missing_level for t in texts.tolist()], dtype=object)
             known = set(levels)
             if not all(text and text in known for text in texts.tolist()):
-                return None
+                raise _UnusualError
             clean[name] = texts[codes]
-    ordered = [c for c in schema.columns if c in clean]
-    return CheckedRecords({c: clean[c] for c in ordered}, blank_filled)
+    return clean
 
 
 def _arrow_text(column: pd.Series) -> bool:
