@@ -25,6 +25,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from pipeline.evaluation.summary import BASELINE, GateSummary
 from pipeline.reporting.claims import Assessed
+from pipeline.segmentation.summaries import CampaignSummary, SegmentSummary
 from pipeline.tracking import registry
 
 
@@ -48,37 +49,6 @@ class DataProfile(TypedDict):
     """The prepare run's ``summary.json`` (training split): per categorical column, per value."""
 
     categorical: dict[str, dict[str, LevelProfile]]
-
-
-class SegmentOnTest(TypedDict):
-    customers: float
-    predicted_churn_rate: float
-    actual_churn_rate: float
-    lift: float
-
-
-class SegmentSummary(TypedDict):
-    """The segment run's ``summary.json``, as far as the report reads it."""
-
-    personas: int
-    segments_test: dict[str, SegmentOnTest]
-    churners_reached_test: dict[str, dict[str, int]]  # "top_20pct" -> champion / baseline -> churners
-    importance_rank_correlation: float
-    importance_disagreements: dict[str, dict[str, int]]
-    value_cut: dict[str, float]  # amount, training_share_below
-
-
-class CampaignSummary(TypedDict):
-    """The campaign run's ``summary.json``, as far as the report reads it (counts are of test customers
-    unless named otherwise)."""
-
-    customers: int
-    test_customers: int
-    planned_contacts: int
-    planned_expected_net_value: float
-    test_planned_contacts: int
-    test_net_value: dict[str, dict[str, float]]  # rule -> net value, interval, the plan's lead over it
-    base_scale: float
 
 
 class EvidenceError(RuntimeError):
@@ -178,10 +148,10 @@ def gather(registered_model: str, workdir: Path) -> Evidence:
         ),
         before_after=cast(Assessed, _json(evaluate_run, "before_after.json", workdir)),
         segment_run=segment[0],
-        segment_summary=cast(SegmentSummary, segment[1]),
+        segment_summary=SegmentSummary.model_validate(segment[1]),
         segment_tables=segment[2],
         campaign_run=campaign[0],
-        campaign_summary=cast(CampaignSummary, campaign[1]),
+        campaign_summary=CampaignSummary.model_validate(campaign[1]),
         campaign_tables=campaign[2],
         prepare_run=prepare_run,
         profile=cast(

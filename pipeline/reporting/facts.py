@@ -28,6 +28,7 @@ from pipeline.reporting import claims, tables
 from pipeline.reporting.claims import Bounds, Verdict, judge
 from pipeline.reporting.evidence import DataProfile, Evidence
 from pipeline.segmentation import personas
+from pipeline.segmentation.summaries import ValueCutSummary
 from pipeline.tracking import registry
 
 LevelRate = tuple[str, float]  # a column's value and its churn rate
@@ -333,19 +334,19 @@ class CampaignFacts:
 
 def campaign_facts(params: Params, evidence: Evidence) -> CampaignFacts:
     summary, cfg = evidence.campaign_summary, params.segment.campaign
-    realized = summary["test_net_value"]
+    realized = summary.test_net_value
     sensitivity = evidence.campaign_tables["sensitivity_test"]
     at_cost = sensitivity[sensitivity["contact_cost"] == cfg.contact_cost].sort_values("success_rate")
     plan = evidence.campaign_tables["plan_by_segment"]
     return CampaignFacts(
-        contacts=summary["planned_contacts"],
-        customers=summary["customers"],
-        share=summary["planned_contacts"] / summary["test_customers"],
-        expected=summary["planned_expected_net_value"],
-        scale=summary["base_scale"],
+        contacts=summary.planned_contacts,
+        customers=summary.customers,
+        share=summary.planned_contacts / summary.test_customers,
+        expected=summary.planned_expected_net_value,
+        scale=summary.base_scale,
         existing_is_champion=evidence.champion == BASELINE,
-        test_contacts=summary["test_planned_contacts"],
-        test_customers=summary["test_customers"],
+        test_contacts=summary.test_planned_contacts,
+        test_customers=summary.test_customers,
         realized=realized,
         lead={
             rule: judge(Bounds(v["plan_minus_rule_low"], v["plan_minus_rule_high"]), False)
@@ -453,15 +454,15 @@ class SegmentFacts:
 
 def segment_facts(evidence: Evidence) -> SegmentFacts:
     summary = evidence.segment_summary
-    on_test = summary["segments_test"]
-    rates = [SegmentRate(name, v["actual_churn_rate"]) for name, v in on_test.items()]
+    on_test = summary.segments_test
+    rates = [SegmentRate(name, v.actual_churn_rate) for name, v in on_test.items()]
     return SegmentFacts(
         by_risk=sorted(rates, key=lambda s: s.churn_rate, reverse=True),
-        reached=summary["churners_reached_test"],
-        test_churners=round(sum(v["customers"] * v["actual_churn_rate"] for v in on_test.values())),
-        personas=summary["personas"],
-        importance_correlation=summary["importance_rank_correlation"],
-        disagreements=list(summary["importance_disagreements"]),
+        reached=summary.churners_reached_test,
+        test_churners=round(sum(v.customers * v.actual_churn_rate for v in on_test.values())),
+        personas=summary.personas,
+        importance_correlation=summary.importance_rank_correlation,
+        disagreements=list(summary.importance_disagreements),
         top_drivers=list(evidence.segment_tables["importance"]["column"].head(3)),
     )
 
@@ -509,7 +510,7 @@ class DataFacts:
     high_risk_segments: list[str]
 
 
-def data_facts(params: Params, schema: DataSchema, value_cut: Mapping[str, float]) -> DataFacts:
+def data_facts(params: Params, schema: DataSchema, value_cut: ValueCutSummary) -> DataFacts:
     """``value_cut`` is the segment stage's: the amount and the training split's share below it."""
     seg = params.segment
     checked = [*([schema.id_column] if schema.id_column else []), *schema.feature_columns, schema.target.column]
@@ -525,10 +526,10 @@ def data_facts(params: Params, schema: DataSchema, value_cut: Mapping[str, float
     )
 
 
-def value_facts(seg: SegmentConfig, value_cut: Mapping[str, float]) -> ValueAxis:
+def value_facts(seg: SegmentConfig, value_cut: ValueCutSummary) -> ValueAxis:
     words = " ".join(personas.column_words(seg.value_column))
     per_month = {"month": f" x {seg.horizon_months}", "year": f" / 12 x {seg.horizon_months}", "lifetime": ""}
-    return ValueAxis(words, value_cut["amount"], position(value_cut["training_share_below"]),
+    return ValueAxis(words, value_cut.amount, position(value_cut.training_share_below),
                      f"probability x {words}{per_month[seg.value_unit]}")  # fmt: skip
 
 
@@ -619,5 +620,5 @@ def facts(params: Params, schema: DataSchema, evidence: Evidence) -> Facts:
         training=training_facts(params, evidence),
         segments=segment_facts(evidence),
         base=base_facts(params, evidence),
-        data=data_facts(params, schema, evidence.segment_summary["value_cut"]),
+        data=data_facts(params, schema, evidence.segment_summary.value_cut),
     )

@@ -188,8 +188,8 @@ def _diagrams(params: Params, evidence: Evidence, workdir: Path, document_dir: P
         for _, r in evidence.segment_tables["segments_test"].iterrows()
     ]
     raw_params = yaml.safe_load(params.source.read_text())
-    actual = {k: v["actual_churn_rate"] for k, v in evidence.segment_summary["segments_test"].items()}
-    segmented = params.segment.model_copy(update={"value_cut": evidence.segment_summary["value_cut"]["amount"]})
+    actual = {k: v.actual_churn_rate for k, v in evidence.segment_summary.segments_test.items()}
+    segmented = params.segment.model_copy(update={"value_cut": evidence.segment_summary.value_cut.amount})
     champion_version = evidence.versions[registry.CHAMPION]
     drawn = [
         diagrams.pipeline(cfg.dvc_file, raw_params),

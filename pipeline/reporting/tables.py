@@ -270,7 +270,7 @@ def segments(evidence: Evidence, actions: Mapping[str, str]) -> Table:
 def churners_reached(evidence: Evidence) -> Table:
     """Churners a campaign of each size reaches, by the champion's ranking and the baseline's (one column when
     the champion is the baseline)."""
-    reached = evidence.segment_summary["churners_reached_test"]
+    reached = evidence.segment_summary.churners_reached_test
     one = evidence.champion == BASELINE
     columns: list[Column[str]] = [
         Column("Campaign reaches the", lambda k: f"riskiest {k.removeprefix('top_').removesuffix('pct')} %"),
@@ -395,7 +395,7 @@ def _looks_numeric(cell: str) -> bool:
 def campaign_rules(evidence: Evidence) -> Table:
     """Each targeting rule on test at the plan's size, with its interval, and its best size in hindsight."""
     rules = evidence.campaign_tables["rules_test"]
-    scale = evidence.campaign_summary["base_scale"]
+    scale = evidence.campaign_summary.base_scale
     if evidence.champion == BASELINE:  # the champion is the existing model: its ranking is the row above
         rules = rules[rules["rule"] != EXISTING_RULE]
     plan = rules["rule"].iloc[0]  # the first row is the plan itself: no lead over itself

@@ -27,23 +27,10 @@ from pipeline.data.prepared import data_md5, read_split
 from pipeline.data.schema import DataSchema
 from pipeline.io import read_json, write_csv, write_json
 from pipeline.segmentation import campaign, targeting
+from pipeline.segmentation.summaries import CampaignSummary
 from pipeline.tracking import registry, runs, store
 
 log = logging.getLogger(__name__)
-
-
-class CampaignSummary(TypedDict):
-    """``summary/campaign.json``, and the run's ``summary.json``."""
-
-    customers: int
-    test_customers: int
-    planned_contacts: int
-    planned_expected_net_value: float
-    test_planned_contacts: int
-    base_planned_contacts: int
-    test_planned_share: float
-    test_net_value: dict[str, dict[str, float]]  # targeting.summarize, per rule
-    base_scale: float
 
 
 class CampaignHeadline(TypedDict):
@@ -75,21 +62,21 @@ def run(params: Params) -> None:
     out = paths.reports / "campaign"
     _write_tables(out, check, plan)
     summary = _summary(customers, test, plan, check)
-    write_json(paths.summary("campaign"), summary)
+    write_json(paths.summary("campaign"), summary.model_dump(mode="json"))
     write_json(paths.headline("campaign"), _headline(summary))
 
     tags = store.run_tags("campaign", data_md5(paths), champion_version=versions[registry.CHAMPION])
     with mlflow.start_run(run_name="campaign", tags=tags) as active:
         mlflow.log_params(seg.campaign.model_dump(exclude={"sensitivity", "bootstrap", "shares"}))
-        mlflow.log_metrics({"planned_contacts": summary["planned_contacts"],
-                            "planned_expected_net_value": summary["planned_expected_net_value"]})  # fmt: skip
+        mlflow.log_metrics({"planned_contacts": summary.planned_contacts,
+                            "planned_expected_net_value": summary.planned_expected_net_value})  # fmt: skip
         runs.save_and_log_figures(active.info.run_id, _figures(check), paths.plots / "campaign")
         runs.log_tables(active.info.run_id, out)
-        mlflow.log_dict(dict(summary), "summary.json")
+        mlflow.log_dict(summary.model_dump(mode="json"), "summary.json")
     log.info(
         "plan on the %d test customers: contact %d, expected net value %.0f; realized: %s",
-        len(test), summary["planned_contacts"], summary["planned_expected_net_value"],
-        {r: round(v["net_value"]) for r, v in summary["test_net_value"].items()},
+        len(test), summary.planned_contacts, summary.planned_expected_net_value,
+        {r: round(v["net_value"]) for r, v in summary.test_net_value.items()},
     )  # fmt: skip
 
 
@@ -107,24 +94,24 @@ def _write_tables(out: Path, check: targeting.PlanCheck, plan: pd.DataFrame) -> 
 def _summary(
     customers: pd.DataFrame, test: pd.DataFrame, plan: pd.DataFrame, check: targeting.PlanCheck
 ) -> CampaignSummary:
-    return {
-        "customers": len(customers),
-        "test_customers": len(test),
-        "planned_contacts": int(plan["contacts"].sum()),  # test customers, as every value below
-        "planned_expected_net_value": float(plan["expected_net_value"].sum()),
-        "test_planned_contacts": int(check.planned.sum()),
-        "base_planned_contacts": int(customers["contact"].sum()),  # the scored table's flag, whole base
-        "test_planned_share": check.planned_share,
-        "test_net_value": targeting.summarize(check.rules),
-        "base_scale": len(customers) / len(test),  # an assumption when used: test is typical of the whole base
-    }
+    return CampaignSummary(
+        customers=len(customers),
+        test_customers=len(test),
+        planned_contacts=int(plan["contacts"].sum()),  # test customers, as every value below
+        planned_expected_net_value=float(plan["expected_net_value"].sum()),
+        test_planned_contacts=int(check.planned.sum()),
+        base_planned_contacts=int(customers["contact"].sum()),  # the scored table's flag, whole base
+        test_planned_share=check.planned_share,
+        test_net_value=targeting.summarize(check.rules),
+        base_scale=len(customers) / len(test),  # an assumption when used: test is typical of the whole base
+    )
 
 
 def _headline(summary: CampaignSummary) -> CampaignHeadline:
     """The plan's size and what it realized on test, alone and against the existing model's targeting."""
-    planned, existing = (summary["test_net_value"][r] for r in ("expected net value", "existing model's probability"))
+    planned, existing = (summary.test_net_value[r] for r in ("expected net value", "existing model's probability"))
     return {
-        "test_planned_contacts": summary["test_planned_contacts"],
+        "test_planned_contacts": summary.test_planned_contacts,
         "test_net_value": {k: planned[k] for k in ("net_value", "low", "high")},
         "test_plan_minus_existing": {
             "value": existing["plan_minus_rule"],

@@ -25,22 +25,10 @@ from pipeline.data.split import SPLITS
 from pipeline.io import read_json, write_atomic, write_csv, write_json
 from pipeline.segmentation import explain, importance, segments
 from pipeline.segmentation.analysis import Segmentation, segment_customers
+from pipeline.segmentation.summaries import SegmentOnTest, SegmentSummary, ValueCutSummary
 from pipeline.tracking import registry, runs, store
 
 log = logging.getLogger(__name__)
-
-
-class SegmentSummary(TypedDict):
-    """``summary/segment.json``, and the run's ``summary.json``."""
-
-    customers: int
-    personas: int
-    persona_silhouette: float
-    segments_test: dict[str, dict[str, float]]  # segments.summarize
-    churners_reached_test: dict[str, dict[str, int]]  # segments.churners_reached_at, per model
-    importance_rank_correlation: float
-    importance_disagreements: dict[str, dict[str, int]]  # importance.disagreements
-    value_cut: dict[str, float]  # segments.ValueCut's fields
 
 
 class SegmentHeadline(TypedDict):
@@ -67,7 +55,7 @@ def run(params: Params) -> None:
     out = paths.reports / "segment"
     _write_tables(out, result)
     summary = _summary(result)
-    write_json(paths.summary("segment"), summary)
+    write_json(paths.summary("segment"), summary.model_dump(mode="json"))
     write_json(paths.headline("segment"), _headline(summary))
 
     tags = store.run_tags("segment", data_md5(paths), champion_version=versions[registry.CHAMPION])
@@ -75,8 +63,8 @@ def run(params: Params) -> None:
         mlflow.log_metric("personas", result.personas.k)
         runs.save_and_log_figures(active.info.run_id, _figures(result, schema), paths.plots / "segment")
         runs.log_tables(active.info.run_id, out)
-        mlflow.log_dict(dict(summary), "summary.json")
-    log.info("segments on test: %s", {s: round(v["actual_churn_rate"], 3) for s, v in summary["segments_test"].items()})
+        mlflow.log_dict(summary.model_dump(mode="json"), "summary.json")
+    log.info("segments on test: %s", {s: round(v.actual_churn_rate, 3) for s, v in summary.segments_test.items()})
 
 
 def _write_tables(out: Path, result: Segmentation) -> None:
@@ -95,27 +83,27 @@ def _write_tables(out: Path, result: Segmentation) -> None:
 
 
 def _summary(result: Segmentation) -> SegmentSummary:
-    return {
-        "customers": len(result.scored),
-        "personas": result.personas.k,
-        "persona_silhouette": result.personas.silhouette,
-        "segments_test": segments.summarize(result.evidence.segments),
-        "churners_reached_test": result.evidence.churners_reached,
-        "importance_rank_correlation": importance.rank_correlation(result.importance),
+    return SegmentSummary(
+        customers=len(result.scored),
+        personas=result.personas.k,
+        persona_silhouette=result.personas.silhouette,
+        segments_test={k: SegmentOnTest(**v) for k, v in segments.summarize(result.evidence.segments).items()},
+        churners_reached_test=result.evidence.churners_reached,
+        importance_rank_correlation=importance.rank_correlation(result.importance),
         # columns whose rank differs by 3 or more between SHAP (all customers, probability scale)
         # and permutation importance (validation, ROC-AUC): where the two methods tell different stories
-        "importance_disagreements": importance.disagreements(result.importance),
-        "value_cut": dataclasses.asdict(result.value_cut),  # segment.value_cut as an amount (a quantile resolved)
-    }
+        importance_disagreements=importance.disagreements(result.importance),
+        value_cut=ValueCutSummary(**dataclasses.asdict(result.value_cut)),  # value_cut as an amount
+    )
 
 
 def _headline(summary: SegmentSummary) -> SegmentHeadline:
     """What separates churners, compared between runs: personas, and each segment's churn lift on test."""
     return {
-        "personas": summary["personas"],
-        "persona_silhouette": summary["persona_silhouette"],
-        "lift_test": {name: s["lift"] for name, s in summary["segments_test"].items()},
-        "importance_rank_correlation": summary["importance_rank_correlation"],
+        "personas": summary.personas,
+        "persona_silhouette": summary.persona_silhouette,
+        "lift_test": {name: s.lift for name, s in summary.segments_test.items()},
+        "importance_rank_correlation": summary.importance_rank_correlation,
     }
 
 

@@ -16,6 +16,7 @@ from mlflow.entities import Run
 
 from pipeline.evaluation.summary import BASELINE, BLEND, GateSummary, Route
 from pipeline.reporting.evidence import Evidence
+from pipeline.segmentation.summaries import CampaignSummary, SegmentOnTest, SegmentSummary, ValueCutSummary
 
 CRITERION = "log_loss"
 MEANS = {BASELINE: 0.420, "adam": 0.415, "sgd": 0.426, "logistic_regression": 0.418, "gradient_boosting": 0.412,
@@ -115,28 +116,45 @@ def evidence(champion: str = "adam", route: Route = "better", **fields: object) 
         "model_runs": model_runs,
         "campaign_summary": campaign_summary(),
         "campaign_tables": campaign_tables(),
-        "segment_summary": {"churners_reached_test": {"top_10pct": {"champion": 50, "baseline": 48},
-                                                      "top_20pct": {"champion": 90, "baseline": 91}}},
+        "segment_summary": segment_summary(),
     }  # fmt: skip
     values |= fields
     missing = {name: None for name in Evidence.__dataclass_fields__ if name not in values}
     return Evidence(**(missing | values))  # type: ignore[arg-type]
 
 
-def campaign_summary() -> dict[str, object]:
+def segment_summary() -> SegmentSummary:
+    retain = SegmentOnTest(customers=300, predicted_churn_rate=0.6, actual_churn_rate=0.55, lift=2.1)
+    grow = SegmentOnTest(customers=700, predicted_churn_rate=0.1, actual_churn_rate=0.12, lift=0.45)
+    reached = {"top_10pct": {"champion": 50, "baseline": 48}, "top_20pct": {"champion": 90, "baseline": 91}}
+    return SegmentSummary(
+        customers=7000,
+        personas=4,
+        persona_silhouette=0.3,
+        segments_test={"Retain now": retain, "Grow": grow},
+        churners_reached_test=reached,
+        importance_rank_correlation=0.8,
+        importance_disagreements={},
+        value_cut=ValueCutSummary(amount=70.4, training_share_below=0.488),
+    )
+
+
+def campaign_summary(**changes: object) -> CampaignSummary:
     rules = {"expected net value": (19_000.0, 15_000.0, 23_000.0, 0.0, 0.0, 0.0),
              "churn probability": (18_000.0, 14_000.0, 22_000.0, 1_000.0, 200.0, 1_800.0),
              "existing model's probability": (18_500.0, 14_500.0, 22_500.0, 500.0, -300.0, 1_300.0),
              "random": (5_000.0, 2_000.0, 8_000.0, 14_000.0, 11_000.0, 17_000.0)}  # fmt: skip
     keys = ("net_value", "low", "high", "plan_minus_rule", "plan_minus_rule_low", "plan_minus_rule_high")
-    return {"customers": 7000, "test_customers": 1400, "planned_contacts": 300, "planned_expected_net_value": 20_500.0,
-            "test_planned_contacts": 300, "base_scale": 5.0,
-            "test_net_value": {rule: dict(zip(keys, v, strict=True)) for rule, v in rules.items()}}  # fmt: skip
+    fields = {"customers": 7000, "test_customers": 1400, "planned_contacts": 300,
+              "planned_expected_net_value": 20_500.0, "test_planned_contacts": 300, "base_planned_contacts": 1500,
+              "test_planned_share": 300 / 1400,
+              "test_net_value": {rule: dict(zip(keys, v, strict=True)) for rule, v in rules.items()},
+              "base_scale": 5.0}  # fmt: skip
+    return CampaignSummary.model_validate(fields | changes)
 
 
 def campaign_tables() -> dict[str, pd.DataFrame]:
-    net = campaign_summary()["test_net_value"]
-    assert isinstance(net, dict)
+    net = campaign_summary().test_net_value
     rules = pd.DataFrame(
         [
             {

@@ -52,8 +52,9 @@ def test_the_blend_is_compared_with_the_champion_only_when_there_is_one() -> Non
     ("low", "high", "verdict"), [(200.0, 1800.0, "better"), (-300.0, 1300.0, "within noise"), (-900.0, -100.0, "worse")]
 )
 def test_the_plans_lead_over_a_rule_is_judged_on_its_paired_interval(low: float, high: float, verdict: str) -> None:
-    summary = handmade.campaign_summary()
-    summary["test_net_value"]["churn probability"] |= {"plan_minus_rule_low": low, "plan_minus_rule_high": high}  # type: ignore[index]
+    net = handmade.campaign_summary().test_net_value
+    changed = net["churn probability"] | {"plan_minus_rule_low": low, "plan_minus_rule_high": high}
+    summary = handmade.campaign_summary(test_net_value=net | {"churn probability": changed})
     found = facts.campaign_facts(_params(), handmade.evidence(campaign_summary=summary))
     assert found.lead["churn probability"] == verdict
     assert found.lead["expected net value"] == "within noise"  # the plan against itself: 0 [0, 0]

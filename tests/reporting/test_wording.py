@@ -12,10 +12,11 @@ from pipeline.data.schema import DataSchema
 from pipeline.reporting import facts as report_facts
 from pipeline.reporting.facts import ValueAxis
 from pipeline.reporting.notebook import NOTEBOOK
+from pipeline.segmentation.summaries import ValueCutSummary
 from tests.conftest import REPO
 from tests.other_churn import project_words, words_in
 
-MEDIAN = {"amount": 70.4, "training_share_below": 0.488}  # the project's training split
+MEDIAN = ValueCutSummary(amount=70.4, training_share_below=0.488)  # the project's training split
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def test_another_datasets_words_are_its_own(params: Params) -> None:
          "numeric": {"annual_fee": {}}, "categorical": {"plan_tier": ["basic"], "intl_plan": ["no"], "state": ["S"]},
          "ignore": ["notes", "phone"]}
     )  # fmt: skip
-    facts = report_facts.data_facts(other, schema, {"amount": 250.0, "training_share_below": 0.7})
+    facts = report_facts.data_facts(other, schema, ValueCutSummary(amount=250.0, training_share_below=0.7))
     assert (facts.checked_columns, facts.ignored_columns) == (5, 2)  # no id column
     assert facts.value.words == "annual fee" and facts.value.position == "about the 70th percentile"
     assert facts.value.revenue_at_risk == "probability x annual fee / 12 x 12"
