@@ -1,7 +1,11 @@
-"""What Optuna offers for exact budgets across workers, against what the studies need: every optimizer gets
-exactly its budget of finished trials, none trained twice, a dead worker's trial run again with the
-suggestion an uninterrupted study makes at that position. Each Optuna feature that falls short is shown
-falling short here; docs/DOCUMENTATION.md ("Exact budgets: what Optuna offers") sums them up.
+"""Decision record: why the studies queue tickets (``pipeline.tuning.tickets``) rather than use what
+Optuna offers for exact budgets across workers.
+
+The need: every optimizer gets exactly its budget of finished trials, none trained twice, a dead
+worker's trial run again with the suggestion an uninterrupted study makes at that position. These
+tests pin the behaviour of Optuna (and SQLite) the decision rests on: each Optuna feature that falls
+short is shown falling short, beside the tickets that do not. If one fails after an upgrade, the
+decision is worth revisiting; docs/DOCUMENTATION.md ("Exact budgets: what Optuna offers") sums them up.
 
 Toy objectives (no training) on the real storages: PostgreSQL, as in team mode, and SQLite, the default.
 """
