@@ -65,13 +65,28 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _not_an_interruption(record: logging.LogRecord) -> bool:
+    """Optuna logs the traceback of a trial stopped by Ctrl-C; the CLI says it in one line instead."""
+    return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
+
+
+def configure_logging(verbose: bool) -> None:
+    """Our log lines, and Optuna's warnings only: the studies' progress lines say what matters. Worker
+    processes (``pipeline.parallel``) take the same levels and filters."""
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    import optuna  # loaded when a command runs, not when the parser is built
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("optuna.study._optimize").addFilter(_not_an_interruption)  # the module that logs it
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
     from pipeline.config import Params
 
     try:

@@ -16,19 +16,24 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pipeline import numerics
+
+if TYPE_CHECKING:
+    from logging import _FilterType  # what a logger's ``filters`` hold (typeshed)
 
 ENVIRONMENT = "PIPELINE_WORKERS"
 PARENT_POLL_SECONDS = 0.5
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+LoggerSetting = tuple[str, int, list["_FilterType"]]  # a named logger's level and filters
 
 
 def cores() -> int:
@@ -55,9 +60,10 @@ def run_all(units: Sequence[Callable[[], T]], processes: int, costs: Sequence[fl
     order = sorted(range(len(units)), key=lambda k: -costs[k]) if costs else range(len(units))
     context = get_context("spawn")
     start = (logging.getLogger().getEffectiveLevel(), os.getpid())
+    loggers = _logger_settings()
     log.info("%d units on %d worker processes", len(units), processes)
     with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker, initargs=start) as pool:
-        futures: dict[int, Future[T]] = {k: pool.submit(units[k]) for k in order}
+        futures: dict[int, Future[T]] = {k: pool.submit(_run_unit, units[k], loggers) for k in order}
         try:
             return [futures[k].result() for k in range(len(units))]
         except BaseException:
@@ -72,6 +78,35 @@ def _start_worker(level: int, parent: int) -> None:
     if not numerics.is_pinned():
         raise RuntimeError("a worker process lost the numerics pin: NumPy or TensorFlow loaded before `pipeline`")
     threading.Thread(target=_exit_with, args=(parent,), daemon=True, name="exit-with-parent").start()
+
+
+def _logger_settings() -> list[LoggerSetting]:
+    """The levels and filters set on this process's named loggers (the CLI sets Optuna's), with the
+    filters that can be sent to another process."""
+    settings = []
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and (logger.level != logging.NOTSET or logger.filters):
+            settings.append((name, logger.level, [f for f in logger.filters if _can_send(f)]))
+    return settings
+
+
+def _can_send(item: object) -> bool:
+    try:
+        pickle.dumps(item)
+    except Exception:
+        return False
+    return True
+
+
+def _run_unit(unit: Callable[[], T], loggers: list[LoggerSetting]) -> T:
+    """A unit in a worker, under the parent's logger levels and filters. They are set once the unit is
+    loaded, as loading it imports the libraries whose loggers they are, which set their own on import."""
+    for name, level, filters in loggers:
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        for log_filter in filters:
+            logger.addFilter(log_filter)
+    return unit()
 
 
 def _exit_with(parent: int) -> None:

@@ -4,6 +4,7 @@ every worker, failures that surface, and the number of workers from the environm
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import signal
 import subprocess
@@ -33,6 +34,14 @@ def _worker_state() -> dict[str, object]:
         "pid": os.getpid(),
         "tensorflow_loaded": "tensorflow" in sys.modules,
     }
+
+
+def _filter_names(logger: str) -> list[str]:
+    return [getattr(f, "__name__", type(f).__name__) for f in logging.getLogger(logger).filters]
+
+
+def _keep_all(record: logging.LogRecord) -> bool:
+    return True
 
 
 def _fail(message: str) -> None:
@@ -85,6 +94,24 @@ def test_every_worker_keeps_the_numerics_pin() -> None:
     assert {state["threads"] for state in states} == {str(numerics.THREADS)}
     assert not any(state["tensorflow_loaded"] for state in states)  # a spawned worker starts clean
     assert all(state["pid"] != os.getpid() for state in states)
+
+
+def test_units_log_with_the_parent_s_levels_and_filters_even_when_loading_them_resets_a_level() -> None:
+    """The CLI quiets Optuna, whose import sets its logger to INFO: a unit loaded in a worker imports it,
+    and still logs as the parent does (without the parent's settings applied after loading: INFO)."""
+    import optuna
+
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("tests.parallel").addFilter(_keep_all)
+    try:
+        levels = parallel.run_all([optuna.logging.get_verbosity] * 2, processes=2)
+        filters = parallel.run_all([functools.partial(_filter_names, "tests.parallel")] * 2, processes=2)
+    finally:
+        optuna.logging.set_verbosity(before)
+        logging.getLogger("tests.parallel").removeFilter(_keep_all)
+    assert levels == [optuna.logging.WARNING] * 2
+    assert filters == [["_keep_all"]] * 2
 
 
 def test_a_failing_unit_fails_the_run_with_its_error() -> None:

@@ -31,7 +31,10 @@ from pipeline.config import Params
 from pipeline.data.prepared import data_md5
 from pipeline.data.schema import DataSchema
 from pipeline.tracking import registry
-from pipeline.tuning import studies
+from pipeline.tuning.plan import StudyPlan, plan_studies
+from pipeline.tuning.records import TrialRecord
+from pipeline.tuning.storage import open_storage
+from pipeline.tuning.tickets import FINISHED, budget_trials, is_ticket
 from tests.conftest import SMALL_BUDGETS, deep_update, new_project
 from tests.repo_copy import command_env, run
 from tests.reporting.registry_check import check_report
@@ -114,12 +117,12 @@ def _run_pipeline(tracking_uri: str, main: Path, second: Path) -> TeamRun:
 
 def _kill_mid_trial(worker: subprocess.Popen, params: Params) -> tuple[str, int]:
     """SIGKILL the second machine's worker once it has finished a trial and is training another."""
-    storage = studies.open_storage(params.optimize, params.paths.studies)
+    storage = open_storage(params.optimize, params.paths.studies)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and worker.poll() is None:
-        mine = [(name, t) for name, t in _trials(params, storage) if t.user_attrs.get("worker") == SECOND_WORKER]
+        mine = [(name, t) for name, t in _trials(params, storage) if TrialRecord.of(t).worker == SECOND_WORKER]
         running_now = [(name, t.number) for name, t in mine if t.state == TrialState.RUNNING]
-        if running_now and any(t.state in studies.FINISHED for _, t in mine):
+        if running_now and any(t.state in FINISHED for _, t in mine):
             worker.send_signal(signal.SIGKILL)
             return running_now[0]
         time.sleep(0.05)
@@ -129,7 +132,7 @@ def _kill_mid_trial(worker: subprocess.Popen, params: Params) -> tuple[str, int]
 def _trials(params: Params, storage: optuna.storages.RDBStorage) -> list[tuple[str, FrozenTrial]]:
     """Every trial of the studies created so far, with its study's name."""
     found = []
-    for plan in studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
+    for plan in plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
         try:
             study = optuna.load_study(study_name=plan.name, storage=storage)
         except KeyError:  # not created yet
@@ -138,39 +141,37 @@ def _trials(params: Params, storage: optuna.storages.RDBStorage) -> list[tuple[s
     return found
 
 
-def _study(team: TeamRun, plan: studies.StudyPlan) -> optuna.Study:
+def _study(team: TeamRun, plan: StudyPlan) -> optuna.Study:
     return optuna.load_study(
-        study_name=plan.name, storage=studies.open_storage(team.params.optimize, team.params.paths.studies)
+        study_name=plan.name, storage=open_storage(team.params.optimize, team.params.paths.studies)
     )
 
 
-def _plans(team: TeamRun) -> list[studies.StudyPlan]:
-    return studies.plan_studies(team.params.optimize, team.params.baseline.candidate, data_md5(team.params.paths))
+def _plans(team: TeamRun) -> list[StudyPlan]:
+    return plan_studies(team.params.optimize, team.params.baseline.candidate, data_md5(team.params.paths))
 
 
 def test_each_study_ran_exactly_its_budget_and_no_trial_twice(team: TeamRun) -> None:
     total = 0
     for plan in _plans(team):
-        finished = studies.budget_trials(_study(team, plan))
+        finished = budget_trials(_study(team, plan))
         assert len(finished) == plan.budget, plan.label
         total += plan.budget
     # one progress line per trained trial: as many as the budgets, each worker's as many as it finished
     assert sum(team.trained_by.values()) == total
     assert set(team.trained_by) == {0, SECOND_WORKER}
-    workers = [t.user_attrs["worker"] for plan in _plans(team) for t in studies.budget_trials(_study(team, plan))]
+    workers = [TrialRecord.of(t).worker for plan in _plans(team) for t in budget_trials(_study(team, plan))]
     assert {w: workers.count(w) for w in set(workers)} == team.trained_by
 
 
 def test_the_killed_trial_failed_and_was_run_again(team: TeamRun) -> None:
     name, number = team.killed
-    study = optuna.load_study(
-        study_name=name, storage=studies.open_storage(team.params.optimize, team.params.paths.studies)
-    )
+    study = optuna.load_study(study_name=name, storage=open_storage(team.params.optimize, team.params.paths.studies))
     killed = study.trials[number]
-    assert killed.state == TrialState.FAIL and killed.user_attrs["worker"] == SECOND_WORKER
-    tickets = [t for t in study.trials if studies.TICKET in t.user_attrs]
+    assert killed.state == TrialState.FAIL and TrialRecord.of(killed).worker == SECOND_WORKER
+    tickets = [t for t in study.trials if is_ticket(t)]
     assert [t.number for t in tickets if t.state == TrialState.FAIL] == [number]
-    assert len(tickets) == len(studies.budget_trials(study)) + 1  # its replacement is among the finished
+    assert len(tickets) == len(budget_trials(study)) + 1  # its replacement is among the finished
 
 
 def test_every_trial_is_a_nested_run_on_the_server(team: TeamRun) -> None:
@@ -189,7 +190,7 @@ def test_every_trial_is_a_nested_run_on_the_server(team: TeamRun) -> None:
         assert study_run.data.tags["mlflow.parentRunId"] == parents[expected_parent]
         trial_runs = runs(f"tags.`mlflow.parentRunId` = '{study_run.info.run_id}' and tags.optuna_trial != ''")
         logged = sorted(int(r.data.tags["optuna_trial"]) for r in trial_runs)
-        assert logged == sorted(t.number for t in studies.budget_trials(_study(team, plan))), plan.label
+        assert logged == sorted(t.number for t in budget_trials(_study(team, plan))), plan.label
     curve = runs("tags.stage = 'optimize' and tags.optuna_trial != ''")[0]
     assert "loss_curve.png" in {a.path for a in client.list_artifacts(curve.info.run_id)}
 

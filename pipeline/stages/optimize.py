@@ -27,7 +27,12 @@ from pipeline.training import store as model_store
 from pipeline.training.curves import write_curves
 from pipeline.training.job import TrainingData, load_training_data
 from pipeline.training.seeds import SeedResults, train_over_seeds
-from pipeline.tuning import studies
+from pipeline.tuning.plan import StudyPlan, plan_studies
+from pipeline.tuning.records import best_candidate, position
+from pipeline.tuning.sampler import open_study
+from pipeline.tuning.storage import open_storage
+from pipeline.tuning.tickets import Tally, budget_trials, issue_tickets
+from pipeline.tuning.worker import work
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +41,11 @@ def run(params: Params) -> None:
     paths = params.paths
     data = load_training_data(paths)
     md5 = data_md5(paths)
-    plans = studies.plan_studies(params.optimize, params.baseline.candidate, md5)
-    storage = studies.open_storage(params.optimize, paths.studies)
+    plans = plan_studies(params.optimize, params.baseline.candidate, md5)
+    storage = open_storage(params.optimize, paths.studies)
     _queue_tickets(plans, storage, params.optimize)
     results = _run_studies(plans, params, data)
-    finished = {plan.label: studies.open_study(plan, storage, params.optimize) for plan in plans}
+    finished = {plan.label: open_study(plan, storage, params.optimize) for plan in plans}
 
     store.configure(params.tracking.experiment)
     trained_by = _log_all(plans, finished, results, params, data, store.run_tags("optimize", md5))
@@ -53,20 +58,20 @@ def run(params: Params) -> None:
 
 def progress(params: Params) -> str:
     """What an interrupted ``optimize`` keeps: the finished trials, in the Optuna storage."""
-    storage = studies.open_storage(params.optimize, params.paths.studies)
-    plans = studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths))
-    done = sum(len(studies.budget_trials(studies.open_study(plan, storage, params.optimize))) for plan in plans)
+    storage = open_storage(params.optimize, params.paths.studies)
+    plans = plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths))
+    done = sum(Tally.of(open_study(plan, storage, params.optimize)).finished for plan in plans)
     return f"{done} of {sum(p.budget for p in plans)} trials are finished and kept in the studies"
 
 
-def _queue_tickets(plans: list[studies.StudyPlan], storage: optuna.storages.RDBStorage, opt: OptimizeConfig) -> None:
+def _queue_tickets(plans: list[StudyPlan], storage: optuna.storages.RDBStorage, opt: OptimizeConfig) -> None:
     """Queue each study's remaining budget as tickets, which any worker may take."""
     for plan in plans:
-        queued = studies.issue_tickets(studies.open_study(plan, storage, opt), plan.budget)
+        queued = issue_tickets(open_study(plan, storage, opt), plan.budget)
         log.info("study %s (%s): %d of %d trials to run", plan.label, plan.name, queued, plan.budget)
 
 
-def _run_studies(plans: list[studies.StudyPlan], params: Params, data: TrainingData) -> dict[str, SeedResults]:
+def _run_studies(plans: list[StudyPlan], params: Params, data: TrainingData) -> dict[str, SeedResults]:
     """Each study's trials, then its best configuration retrained over the baseline's seeds; returns the
     retrained results by label. A study is one unit of ``parallel.workers`` (its trials in order, in one
     process, exactly as alone), unless ``optimize.workers`` processes share every study's trials."""
@@ -82,27 +87,27 @@ def _run_studies(plans: list[studies.StudyPlan], params: Params, data: TrainingD
 
 
 def _study(
-    plan: studies.StudyPlan, params: Params, data: TrainingData, plans: list[studies.StudyPlan], run_trials: bool
+    plan: StudyPlan, params: Params, data: TrainingData, plans: list[StudyPlan], run_trials: bool
 ) -> SeedResults:
     """One unit, in any process: the study's remaining trials (this process its only worker, worker 0),
     a check that it finished exactly its budget, and its best configuration over the baseline's seeds
     (one packed training), saved as the study's candidate."""
-    storage = studies.open_storage(params.optimize, params.paths.studies)
+    storage = open_storage(params.optimize, params.paths.studies)
     if run_trials:
-        studies.work([plan], storage, params.optimize, params.baseline, data, progress_over=plans)
-    study = studies.open_study(plan, storage, params.optimize)
-    done = len(studies.budget_trials(study))
+        work([plan], storage, params.optimize, params.baseline, data, progress_over=plans)
+    study = open_study(plan, storage, params.optimize)
+    done = Tally.of(study).finished
     if done != plan.budget:
         raise RuntimeError(f"study {plan.name} finished {done} trials, its budget is {plan.budget}")
     seeds, threshold = params.baseline.seeds, params.baseline.threshold
-    result = train_over_seeds(plan.label, studies.best_candidate(study), data, seeds, threshold)
-    extra = {"study": plan.name, "best_trial": studies.position(study.best_trial)}
+    result = train_over_seeds(plan.label, best_candidate(study), data, seeds, threshold)
+    extra = {"study": plan.name, "best_trial": position(study.best_trial)}
     model_store.save(params.paths.models / "candidates" / plan.label, result, extra)  # where Keras numbers its objects
     return result
 
 
 def _log_all(
-    plans: list[studies.StudyPlan],
+    plans: list[StudyPlan],
     finished: dict[str, optuna.Study],
     results: dict[str, SeedResults],
     params: Params,
@@ -133,23 +138,23 @@ def _log_all(
 
 def _report(results: dict[str, SeedResults], finished: dict[str, optuna.Study]) -> dict[str, dict[str, object]]:
     """Per study: the retrained results over seeds, and how its trials went."""
-    report = {}
+    report: dict[str, dict[str, object]] = {}
     for label, result in results.items():
         study = finished[label]
-        trials = studies.budget_trials(study)
+        trials = budget_trials(study)
         report[label] = {
             **result.summary(),
             "selected_seed": result.selected.seed,
             "trials": len(trials),
             "pruned": sum(t.state.name == "PRUNED" for t in trials),
-            "best_trial": studies.position(study.best_trial),
+            "best_trial": position(study.best_trial),
             "best_trial_val_loss": study.best_value,
         }
     return report
 
 
 def _log_study_and_seeds(
-    plan: studies.StudyPlan,
+    plan: StudyPlan,
     study: optuna.Study,
     result: SeedResults,
     parent_run_id: str,

@@ -13,7 +13,10 @@ import argparse
 from pipeline.config import Params
 from pipeline.data.prepared import data_md5
 from pipeline.training.job import load_training_data
-from pipeline.tuning import studies
+from pipeline.tuning.plan import plan_studies
+from pipeline.tuning.storage import open_storage
+from pipeline.tuning.tickets import wait_for_tickets
+from pipeline.tuning.worker import work
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +31,7 @@ def progress(params: Params) -> str:
 
 def run(params: Params, worker: int = 0) -> None:
     data = load_training_data(params.paths)
-    plans = studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths))
-    storage = studies.open_storage(params.optimize, params.paths.studies)
-    studies.wait_for_tickets(plans, storage)
-    studies.work(plans, storage, params.optimize, params.baseline, data, worker)
+    plans = plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths))
+    storage = open_storage(params.optimize, params.paths.studies)
+    wait_for_tickets([plan.name for plan in plans], storage)
+    work(plans, storage, params.optimize, params.baseline, data, worker)

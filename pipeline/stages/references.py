@@ -26,8 +26,11 @@ from pipeline.io import write_json
 from pipeline.tracking import runs, store
 from pipeline.tracking.studies import study_figures
 from pipeline.training.job import TrainingData, load_training_data
-from pipeline.tuning import references, studies
+from pipeline.tuning import references
+from pipeline.tuning.records import TrialRecord, position
 from pipeline.tuning.references import ReferencePlan
+from pipeline.tuning.storage import open_storage
+from pipeline.tuning.tickets import Tally, budget_trials
 
 log = logging.getLogger(__name__)
 STAGE = "references"
@@ -38,7 +41,7 @@ def run(params: Params) -> None:
     data = load_training_data(paths)
     md5 = data_md5(paths)
     plans = references.plan_studies(cfg, md5)
-    storage = studies.open_storage(params.optimize, paths.studies)  # created here, not by two units at once
+    storage = open_storage(params.optimize, paths.studies)  # created here, not by two units at once
     finished = {plan.label: references.open_study(plan, storage, cfg.sampler_seed) for plan in plans}
     units = [functools.partial(_study, plan, params, data.train, data.validation) for plan in plans]
     results = parallel.run_all(units, parallel.workers(params.parallel.workers), costs=[p.budget for p in plans])
@@ -58,16 +61,16 @@ def run(params: Params) -> None:
 
 def progress(params: Params) -> str:
     """What an interrupted ``references`` keeps: the finished trials, in the Optuna storage."""
-    storage = studies.open_storage(params.optimize, params.paths.studies)
+    storage = open_storage(params.optimize, params.paths.studies)
     plans = references.plan_studies(params.references, data_md5(params.paths))
     found = [references.open_study(plan, storage, params.references.sampler_seed) for plan in plans]
-    done = sum(len(studies.budget_trials(study)) for study in found)
+    done = sum(Tally.of(study).finished for study in found)
     return f"{done} of {sum(p.budget for p in plans)} reference trials are finished and kept in the studies"
 
 
 def _study(plan: ReferencePlan, params: Params, train: Split, validation: Split) -> TunedReference:
     """One unit, in any process: the study's remaining trials, then its best trial."""
-    storage = studies.open_storage(params.optimize, params.paths.studies)
+    storage = open_storage(params.optimize, params.paths.studies)
     study = references.open_study(plan, storage, params.references.sampler_seed)
     ran = references.run_study(plan, study, references.make_objective(plan.label, params.references, train, validation))
     result = references.tuned(plan, study)
@@ -119,7 +122,7 @@ def _log_study(
 ) -> None:
     study_tags = {**tags, "study": STAGE, "reference": plan.label, "optuna_study": plan.name}
     run_id = runs.start_child(parent_run_id, plan.label, study_tags)
-    trials = sorted(studies.budget_trials(study), key=studies.position)
+    trials = sorted(budget_trials(study), key=position)
     for trial in trials:
         _log_trial(plan, trial, run_id, study_tags, inputs)
     best = references.tuned(plan, study)
@@ -142,13 +145,14 @@ def _log_trial(
     tags: Mapping[str, str],
     inputs: runs.TrainingInputs,
 ) -> None:
-    place = studies.position(trial)
+    place = position(trial)
+    record = TrialRecord.of(trial)
     trial_tags = {**tags, "trial": str(place), "optuna_trial": str(trial.number), "state": trial.state.name}
     start = int(trial.datetime_start.timestamp() * 1000) if trial.datetime_start else None
     end = int(trial.datetime_complete.timestamp() * 1000) if trial.datetime_complete else None
     run_id = runs.start_child(parent_run_id, f"{plan.label}-trial-{place:02d}", trial_tags, start_ms=start)
     inputs.log(run_id)
-    scores = {f"val_{k}": v for k, v in trial.user_attrs["val_metrics"].items()}
+    scores = {f"val_{k}": v for k, v in record.val_metrics.items()}
     runs.log_values(run_id, params=trial.params, metrics=scores, dataset=inputs.validation)
-    runs.log_values(run_id, metrics={"seconds": trial.user_attrs["seconds"]})
+    runs.log_values(run_id, metrics={"seconds": record.seconds})
     runs.finish(run_id, end_ms=end)

@@ -12,22 +12,22 @@ import optuna
 from matplotlib.figure import Figure
 from optuna.trial import FrozenTrial, TrialState
 
-from pipeline.model.config import Candidate
 from pipeline.tracking import runs
 from pipeline.training.engine import History
-from pipeline.tuning.studies import StudyPlan, budget_trials, position, trial_name
+from pipeline.tuning.plan import StudyPlan, trial_name
+from pipeline.tuning.records import TrialRecord, best_candidate, position
+from pipeline.tuning.tickets import budget_trials
 
 log = logging.getLogger(__name__)
 
 
-def trial_history(trial: FrozenTrial) -> History:
-    curves = trial.user_attrs.get("curves", {})
-    val_loss = curves.get("val_loss", [])
+def trial_history(record: TrialRecord) -> History:
+    curves = record.curves
     return History(
-        train_loss=curves.get("train_loss", []),
-        val_loss=val_loss,
-        val_roc_auc=curves.get("val_roc_auc", []),
-        best_epoch=int(np.argmin(val_loss)) + 1 if val_loss else 0,
+        train_loss=curves.train_loss,
+        val_loss=curves.val_loss,
+        val_roc_auc=curves.val_roc_auc,
+        best_epoch=int(np.argmin(curves.val_loss)) + 1 if curves.val_loss else 0,
     )
 
 
@@ -46,9 +46,13 @@ def log_study(
     pruned = sum(t.state == TrialState.PRUNED for t in trials)
     runs.log_values(
         run_id,
-        params={f"best.{k}": v for k, v in Candidate.model_validate(best.user_attrs["candidate"]).flat_params().items()}
-        | {"budget": plan.budget},
-        metrics={"best_val_loss": best.value, "best_trial": position(best), "trials": len(trials), "pruned": pruned},
+        params={f"best.{k}": v for k, v in best_candidate(study).flat_params().items()} | {"budget": plan.budget},
+        metrics={
+            "best_val_loss": study.best_value,
+            "best_trial": position(best),
+            "trials": len(trials),
+            "pruned": pruned,
+        },
     )
     _log_optuna_figures(study, run_id)
     return run_id
@@ -57,7 +61,10 @@ def log_study(
 def _log_trial(
     plan: StudyPlan, trial: FrozenTrial, parent_run_id: str, tags: Mapping[str, str], inputs: runs.TrainingInputs
 ) -> None:
-    candidate = Candidate.model_validate(trial.user_attrs["candidate"])
+    record = TrialRecord.of(trial)
+    candidate = record.candidate
+    if candidate is None:
+        raise ValueError(f"{plan.label}: trial {trial.number} records no candidate")
     name = trial_name(plan, position(trial))
     trial_tags = {
         **tags,
@@ -65,20 +72,20 @@ def _log_trial(
         "trial": str(position(trial)),
         "optuna_trial": str(trial.number),
         "state": trial.state.name,
-        "worker": str(trial.user_attrs.get("worker", "")),
+        "worker": "" if record.worker is None else str(record.worker),
     }
-    if "diverged" in trial.user_attrs:
-        trial_tags["diverged"] = trial.user_attrs["diverged"]
+    if record.diverged is not None:
+        trial_tags["diverged"] = record.diverged
     start = int(trial.datetime_start.timestamp() * 1000) if trial.datetime_start else None
     end = int(trial.datetime_complete.timestamp() * 1000) if trial.datetime_complete else None
     run_id = runs.start_child(parent_run_id, name, trial_tags, start_ms=start)
     inputs.log(run_id)
-    history = trial_history(trial)
-    final = {f"val_{k}": v for k, v in trial.user_attrs.get("val_metrics", {}).items()}
+    history = trial_history(record)
+    final = {f"val_{k}": v for k, v in record.val_metrics.items()}
     if trial.value is not None:
         final["objective_val_loss"] = trial.value
     runs.log_values(run_id, params=candidate.flat_params(), metrics=final, dataset=inputs.validation)
-    runs.log_values(run_id, metrics={"seconds": trial.user_attrs.get("seconds", 0.0)}, history=history)
+    runs.log_values(run_id, metrics={"seconds": record.seconds}, history=history)
     if history.epochs_run:
         runs.log_loss_curve(run_id, history, f"{name} ({trial.state.name.lower()})")
     runs.finish(run_id, end_ms=end)

@@ -3,8 +3,8 @@
 Each reference (``pipeline.evaluation.reference``) is tuned by its own Optuna study with the network
 studies' protocol: a trial fits on the train split and is scored by its log loss on validation (the
 test split is not part of the data given here). The studies use the network studies' machinery
-(``pipeline.tuning.studies``): one ticket per trial of the budget, the position-seeded TPE sampler,
-and the same storage, so an interrupted study resumes with its finished trials and ends with the
+(``pipeline.tuning``): one ticket per trial of the budget (``tickets``), the position-seeded TPE
+sampler (``sampler``), and the same storage, so an interrupted study resumes with its finished trials and ends with the
 same trials as one never interrupted. Nothing here reads or writes files or logs to MLflow.
 """
 
@@ -26,7 +26,9 @@ from pipeline.evaluation import metrics
 from pipeline.evaluation.reference import NAMES, TunedReference, build
 from pipeline.evaluation.reference import probabilities as reference_probabilities
 from pipeline.features.encoded import Split
-from pipeline.tuning import studies
+from pipeline.tuning.records import TrialRecord, position
+from pipeline.tuning.sampler import PositionSeededSampler, drawn_position
+from pipeline.tuning.tickets import OverBudgetError, Tally, fail_stale_trials, is_ticket, issue_tickets
 
 log = logging.getLogger(__name__)
 STALE_POLL_SECONDS = 1.0
@@ -117,13 +119,13 @@ def make_objective(
     trial keeps its position, its validation metrics and its time."""
 
     def objective(trial: optuna.Trial) -> float:
-        if studies.TICKET not in trial.user_attrs:
-            raise studies.OverBudgetError(f"{label}: trial {trial.number} is beyond the study's budget")
-        trial.set_user_attr("position", trial.study.sampler.positions[trial.number])
+        if not is_ticket(trial):
+            raise OverBudgetError(f"{label}: trial {trial.number} is beyond the study's budget")
+        TrialRecord(position=drawn_position(trial)).write(trial)
         started = time.perf_counter()
         scores = fit_and_score(label, suggest(trial, label, cfg), cfg.seed, train, validation)
-        trial.set_user_attr("seconds", time.perf_counter() - started)
-        trial.set_user_attr("val_metrics", {"log_loss": scores.log_loss, "roc_auc": scores.roc_auc})
+        seconds = time.perf_counter() - started
+        TrialRecord(seconds=seconds, val_metrics={"log_loss": scores.log_loss, "roc_auc": scores.roc_auc}).write(trial)
         return scores.log_loss
 
     return objective
@@ -131,7 +133,7 @@ def make_objective(
 
 def open_study(plan: ReferencePlan, storage: RDBStorage, sampler_seed: int) -> optuna.Study:
     """The study in ``storage``, created if new, with the position-seeded TPE sampler of the network studies."""
-    sampler = studies.PositionSeededSampler(
+    sampler = PositionSeededSampler(
         sampler_seed, plan.name, worker=0, n_startup_trials=plan.startup_trials, multivariate=True
     )
     return optuna.create_study(
@@ -143,12 +145,12 @@ def run_study(plan: ReferencePlan, study: optuna.Study, objective: Callable[[opt
     """Run the study's remaining trials in this process, its only worker; returns how many ran. A trial
     left running by a stopped process is failed after three missed heartbeats and replaced by a ticket."""
     _wait_for_stale(study)
-    studies.issue_tickets(study, plan.budget)
+    issue_tickets(study, plan.budget)
     ran = 0
-    while studies.counts(study)[TrialState.WAITING]:
-        study.optimize(objective, n_trials=1, catch=(studies.OverBudgetError,), callbacks=[_progress(plan)])
+    while Tally.of(study).waiting:
+        study.optimize(objective, n_trials=1, catch=(OverBudgetError,), callbacks=[_progress(plan)])
         ran += 1
-    done = len(studies.budget_trials(study))
+    done = Tally.of(study).finished
     if done != plan.budget:
         raise RuntimeError(f"study {plan.name} finished {done} trials, its budget is {plan.budget}")
     return ran
@@ -157,10 +159,10 @@ def run_study(plan: ReferencePlan, study: optuna.Study, objective: Callable[[opt
 def _progress(plan: ReferencePlan) -> Callable[[optuna.Study, optuna.trial.FrozenTrial], None]:
     def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         if trial.state == TrialState.COMPLETE:
-            done = len(studies.budget_trials(study))
-            seconds = trial.user_attrs["seconds"]
+            done = Tally.of(study).finished
+            seconds = TrialRecord.of(trial).seconds
             log.info("%s trial %02d: val_log_loss %.4f in %.1f s | %d/%d", plan.label,
-                     studies.position(trial), trial.value, seconds, done, plan.budget)  # fmt: skip
+                     position(trial), trial.value, seconds, done, plan.budget)  # fmt: skip
 
     return callback
 
@@ -168,12 +170,12 @@ def _progress(plan: ReferencePlan) -> Callable[[optuna.Study, optuna.trial.Froze
 def _wait_for_stale(study: optuna.Study) -> None:
     """Until no trial of the study is running: one is only ever that of a killed process (one process
     works a reference study), which the storage's heartbeats fail after their grace period."""
-    studies.fail_stale_trials(study)
-    if studies.counts(study)[TrialState.RUNNING]:
+    fail_stale_trials(study)
+    if Tally.of(study).running:
         log.info("study %s: waiting for a trial left running by a stopped process to time out", study.study_name)
-    while studies.counts(study)[TrialState.RUNNING]:
+    while Tally.of(study).running:
         time.sleep(STALE_POLL_SECONDS)
-        studies.fail_stale_trials(study)
+        fail_stale_trials(study)
 
 
 def tuned(plan: ReferencePlan, study: optuna.Study) -> TunedReference:
@@ -182,9 +184,9 @@ def tuned(plan: ReferencePlan, study: optuna.Study) -> TunedReference:
     return TunedReference(
         name=plan.label,
         hyperparameters=dict(best.params),
-        val_log_loss=float(best.value),
-        val_roc_auc=float(best.user_attrs["val_metrics"]["roc_auc"]),
-        trials=len(studies.budget_trials(study)),
-        best_trial=studies.position(best),
+        val_log_loss=study.best_value,
+        val_roc_auc=float(TrialRecord.of(best).val_metrics["roc_auc"]),
+        trials=Tally.of(study).finished,
+        best_trial=position(best),
         study=plan.name,
     )

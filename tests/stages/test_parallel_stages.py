@@ -14,7 +14,10 @@ from pipeline.config import Params
 from pipeline.data.prepared import data_md5
 from pipeline.data.schema import DataSchema
 from pipeline.stages import baseline, optimize, prepare, recipes, references, resample
-from pipeline.tuning import studies
+from pipeline.tuning.plan import plan_studies
+from pipeline.tuning.records import position
+from pipeline.tuning.storage import open_storage
+from pipeline.tuning.tickets import budget_trials
 from tests.conftest import SMALL_BUDGETS, new_project, use_project
 
 pytestmark = pytest.mark.slow
@@ -39,13 +42,12 @@ def _run(root: Path, workers: int, monkeypatch: pytest.MonkeyPatch) -> Params:
 
 def _trials(params: Params) -> dict[str, list[tuple[int, str, dict, float | None]]]:
     """Per study, per position: its state, parameters and value."""
-    storage = studies.open_storage(params.optimize, params.paths.studies)
+    storage = open_storage(params.optimize, params.paths.studies)
     found = {}
-    for plan in studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
+    for plan in plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
         study = optuna.load_study(study_name=plan.name, storage=storage)
         found[plan.label] = [
-            (studies.position(t), t.state.name, t.params, t.value)
-            for t in sorted(studies.budget_trials(study), key=studies.position)
+            (position(t), t.state.name, t.params, t.value) for t in sorted(budget_trials(study), key=position)
         ]
     return found
 

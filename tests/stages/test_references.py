@@ -17,7 +17,7 @@ from pipeline.io import read_json
 from pipeline.stages import prepare, references
 from pipeline.training.job import load_training_data
 from pipeline.tuning import references as tuning
-from pipeline.tuning import studies
+from pipeline.tuning.storage import open_storage
 from tests.conftest import SMALL_BUDGETS, set_params
 
 pytestmark = pytest.mark.slow
@@ -87,7 +87,7 @@ def test_a_rerun_resumes_the_finished_studies_and_writes_the_same_files(tuned_pr
     before = {path: path.read_bytes() for path in sorted(paths.tuned_references.glob("*.json"))}
     references.run(tuned_project)
     assert {path: path.read_bytes() for path in sorted(paths.tuned_references.glob("*.json"))} == before
-    storage = studies.open_storage(tuned_project.optimize, paths.studies)
+    storage = open_storage(tuned_project.optimize, paths.studies)
     for plan in tuning.plan_studies(tuned_project.references, data_md5(paths)):
         study = optuna.load_study(study_name=plan.name, storage=storage)
         assert len(study.trials) == plan.budget  # no trial ran again

@@ -19,7 +19,8 @@ from pipeline.features.encoded import load_split
 from pipeline.features.preprocessing import Preprocessor
 from pipeline.stages import baseline
 from pipeline.training import store as model_store
-from pipeline.tuning import studies
+from pipeline.tuning.plan import plan_studies
+from pipeline.tuning.storage import open_storage
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -88,8 +89,8 @@ def test_every_trial_is_a_nested_run_with_its_optuna_state(in_pipeline_project: 
     by_id = {r.info.run_id: r for r in runs}
     [comparison] = [r for r in runs if r.info.run_name == "optimizer-comparison"]
     params = Params.load(in_pipeline_project / "params.yaml")
-    storage = studies.open_storage(params.optimize, params.paths.studies)
-    for plan in studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
+    storage = open_storage(params.optimize, params.paths.studies)
+    for plan in plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
         [study_run] = [
             r
             for r in runs

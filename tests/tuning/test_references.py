@@ -16,7 +16,10 @@ from optuna.trial import TrialState
 from pipeline.config import OptimizeConfig, Params, ReferencesConfig
 from pipeline.evaluation.reference import HYPERPARAMETERS, NAMES
 from pipeline.features.encoded import Split
-from pipeline.tuning import references, studies
+from pipeline.tuning import references
+from pipeline.tuning.records import position
+from pipeline.tuning.storage import open_storage
+from pipeline.tuning.tickets import budget_trials, issue_tickets
 from tests.conftest import REPO, deep_update
 
 PARAMS = Params.load(REPO / "params.yaml")
@@ -42,7 +45,7 @@ def _splits(n: int = 300) -> tuple[Split, Split]:
 
 def _storage(folder: Path) -> RDBStorage:
     optimize: OptimizeConfig = PARAMS.optimize.model_copy(update={"storage": None, "heartbeat_seconds": 1})
-    return studies.open_storage(optimize, folder)
+    return open_storage(optimize, folder)
 
 
 def _study(cfg: ReferencesConfig, label: str, folder: Path) -> tuple[references.ReferencePlan, optuna.Study]:
@@ -51,8 +54,8 @@ def _study(cfg: ReferencesConfig, label: str, folder: Path) -> tuple[references.
 
 
 def _by_position(study: optuna.Study) -> list[tuple[int, dict, float]]:
-    trials = sorted(studies.budget_trials(study), key=studies.position)
-    return [(studies.position(t), t.params, t.value) for t in trials]
+    trials = sorted(budget_trials(study), key=position)
+    return [(position(t), t.params, t.value) for t in trials]
 
 
 def test_each_space_draws_within_its_ranges_on_the_scales_params_yaml_gives() -> None:
@@ -163,7 +166,7 @@ def test_an_interrupted_study_resumes_without_rerunning_its_finished_trials(tmp_
 def test_a_trial_left_running_by_a_killed_process_is_replaced(tmp_path: Path) -> None:
     cfg, objective, whole = _uninterrupted(tmp_path / "whole")
     plan, study = _study(cfg, LOGISTIC, tmp_path / "killed")
-    studies.issue_tickets(study, plan.budget)
+    issue_tickets(study, plan.budget)
     orphan = study.ask()  # a process took a ticket, sent a heartbeat, and was killed
     study._storage.record_heartbeat(orphan._trial_id)
     assert references.run_study(plan, study, objective) == plan.budget

@@ -23,7 +23,10 @@ from pipeline.tracking import store
 from pipeline.tracking.runs import training_inputs
 from pipeline.tracking.studies import log_study
 from pipeline.training.job import load_training_data
-from pipeline.tuning import studies
+from pipeline.tuning.plan import StudyPlan, plan_studies
+from pipeline.tuning.records import Curves, TrialRecord, position
+from pipeline.tuning.storage import open_storage, storage_url
+from pipeline.tuning.tickets import FINISHED
 from tests.conftest import SMALL_BUDGETS, deep_update, set_params
 from tests.repo_copy import command_env
 
@@ -38,11 +41,11 @@ def _prepared(project: Path, changes: dict) -> Params:
 
 
 def _finished_by_study(params: Params) -> dict[str, list[optuna.trial.FrozenTrial]]:
-    storage = studies.open_storage(params.optimize, params.paths.studies)
+    storage = open_storage(params.optimize, params.paths.studies)
     result = {}
-    for plan in studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
+    for plan in plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
         study = optuna.load_study(study_name=plan.name, storage=storage)
-        result[plan.label] = [t for t in study.trials if t.state in studies.FINISHED]
+        result[plan.label] = [t for t in study.trials if t.state in FINISHED]
     return result
 
 
@@ -54,7 +57,7 @@ def test_two_worker_processes_complete_exactly_the_budget(project: Path) -> None
     assert len(finished["adam"]) == 8 and len(finished["search"]) == 4
     for trials in finished.values():
         assert len({t.number for t in trials}) == len(trials)  # no trial twice
-    workers = {t.user_attrs["worker"] for trials in finished.values() for t in trials}
+    workers = {TrialRecord.of(t).worker for trials in finished.values() for t in trials}
     assert workers == {0, 1}  # both processes took trials from the shared queue
 
 
@@ -71,14 +74,14 @@ def _start_optimize(project: Path) -> subprocess.Popen:
 
 def _wait_for_finished(params: Params, trials: int) -> None:
     """Until the studies hold ``trials`` finished trials in all."""
-    storage_url = studies.storage_url(params.optimize, params.paths.studies)
+    url = storage_url(params.optimize, params.paths.studies)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         done = 0
-        for plan in studies.plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
+        for plan in plan_studies(params.optimize, params.baseline.candidate, data_md5(params.paths)):
             with contextlib.suppress(KeyError):  # not created yet
-                study = optuna.load_study(study_name=plan.name, storage=storage_url)
-                done += len(study.get_trials(states=studies.FINISHED))
+                study = optuna.load_study(study_name=plan.name, storage=url)
+                done += len(study.get_trials(states=FINISHED))
         if done >= trials:
             return
         time.sleep(0.1)
@@ -88,7 +91,7 @@ def _wait_for_finished(params: Params, trials: int) -> None:
 def _suggestions(params: Params) -> dict[str, list[tuple[int, dict, float | None]]]:
     """Per study, by position: the parameters suggested and the value reached."""
     return {
-        label: sorted((studies.position(t), t.params, t.value) for t in trials)
+        label: sorted((position(t), t.params, t.value) for t in trials)
         for label, trials in _finished_by_study(params).items()
     }
 
@@ -135,17 +138,18 @@ def test_an_interrupted_study_resumes_to_what_an_uninterrupted_one_ends_with(pro
 
 def test_pruned_trials_are_logged_as_pruned(project: Path) -> None:
     params = _prepared(project, {})
-    plan = studies.StudyPlan(label="adam", kind="comparison", budget=2, name="adam-test")
+    plan = StudyPlan(label="adam", kind="comparison", budget=2, name="adam-test")
     study = optuna.create_study(study_name=plan.name, direction="minimize")
     candidate = Candidate.model_validate(
         {**params.baseline.candidate.model_dump(), "optimizer": {"name": "adam", "hyperparameters": {}}}
-    ).model_dump(mode="json")
-    curves = {"train_loss": [0.7, 0.6], "val_loss": [0.7, 0.65], "val_roc_auc": [0.6, 0.62]}
-    attrs = {studies.TICKET: True, "candidate": candidate, "curves": curves, "worker": 0}
-    study.add_trial(optuna.create_trial(value=0.5, user_attrs={**attrs, "position": 0}))
-    study.add_trial(
-        optuna.create_trial(state=TrialState.PRUNED, user_attrs={**attrs, "position": 1}, intermediate_values={1: 0.7})
     )
+    curves = Curves(train_loss=[0.7, 0.6], val_loss=[0.7, 0.65], val_roc_auc=[0.6, 0.62])
+    for place, state in enumerate((TrialState.COMPLETE, TrialState.PRUNED)):
+        record = TrialRecord(ticket=True, candidate=candidate, curves=curves, worker=0, position=place)
+        value = 0.5 if state == TrialState.COMPLETE else None
+        study.add_trial(
+            optuna.create_trial(state=state, value=value, user_attrs=record.user_attrs(), intermediate_values={1: 0.7})
+        )
     store.configure(params.tracking.experiment)
     with mlflow.start_run(run_name="parent") as parent:
         inputs = training_inputs(load_training_data(params.paths), params.paths)
