@@ -116,7 +116,8 @@ def study_figures(study: optuna.Study) -> dict[str, Figure]:
             warnings.filterwarnings("ignore", message="Some regimes for parameter")
             warnings.filterwarnings("ignore", message="Attempting to set identical low and high ylims")
             axes = plot(study)
-        fig = (axes.flat[0] if isinstance(axes, np.ndarray) else axes).figure
+        fig = (axes.flat[0] if isinstance(axes, np.ndarray) else axes).get_figure(root=True)
+        assert isinstance(fig, Figure)  # an Axes' root figure is a Figure, never a SubFigure
         fig.set_size_inches(8, 5)
         fig.tight_layout()
         drawn[artifact] = fig

@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import optuna
@@ -23,7 +23,7 @@ from optuna.trial import TrialState
 
 from pipeline.config import GradientBoostingSpace, LogisticRegressionSpace, ReferencesConfig, ReferenceStudyConfig
 from pipeline.evaluation import metrics
-from pipeline.evaluation.reference import NAMES, TunedReference, build
+from pipeline.evaluation.reference import NAMES, Hyperparameter, TunedReference, build
 from pipeline.evaluation.reference import probabilities as reference_probabilities
 from pipeline.features.encoded import Split
 from pipeline.tuning.records import TrialRecord, position
@@ -69,7 +69,7 @@ def plan_studies(cfg: ReferencesConfig, data_md5: str) -> list[ReferencePlan]:
     return plans
 
 
-def suggest(trial: optuna.Trial, name: str, cfg: ReferencesConfig) -> dict[str, object]:
+def suggest(trial: optuna.Trial, name: str, cfg: ReferencesConfig) -> dict[str, Hyperparameter]:
     """The trial's hyperparameters for reference ``name``, as ``build`` takes them."""
     section = space(cfg, name)
     if isinstance(section, GradientBoostingSpace):
@@ -78,7 +78,7 @@ def suggest(trial: optuna.Trial, name: str, cfg: ReferencesConfig) -> dict[str, 
     return _logistic(trial, section)
 
 
-def _logistic(trial: optuna.Trial, s: LogisticRegressionSpace) -> dict[str, object]:
+def _logistic(trial: optuna.Trial, s: LogisticRegressionSpace) -> dict[str, Hyperparameter]:
     return {
         "C": trial.suggest_float("C", *s.C, log=True),
         "penalty": trial.suggest_categorical("penalty", s.penalty),
@@ -86,7 +86,7 @@ def _logistic(trial: optuna.Trial, s: LogisticRegressionSpace) -> dict[str, obje
     }
 
 
-def _boosting(trial: optuna.Trial, s: GradientBoostingSpace) -> dict[str, object]:
+def _boosting(trial: optuna.Trial, s: GradientBoostingSpace) -> dict[str, Hyperparameter]:
     return {
         "learning_rate": trial.suggest_float("learning_rate", *s.learning_rate, log=True),
         "max_iter": trial.suggest_int("max_iter", *s.max_iter, log=True),
@@ -105,7 +105,9 @@ class Scores:
     roc_auc: float
 
 
-def fit_and_score(name: str, hyperparameters: dict[str, object], seed: int, train: Split, validation: Split) -> Scores:
+def fit_and_score(
+    name: str, hyperparameters: Mapping[str, Hyperparameter], seed: int, train: Split, validation: Split
+) -> Scores:
     """Reference ``name`` fitted on ``train``, scored on ``validation`` (the metrics the networks report)."""
     model = build(name, hyperparameters, seed).fit(train.x, train.y)
     p = reference_probabilities(model, validation.x)
